@@ -1,0 +1,36 @@
+# Two commands: `make run` and `make test`. Everything else is set up on the way.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+# XStatic-Bootstrap builds from source and needs setuptools<81.
+export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install install-dev browser-deps bench clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11（找不到 $(PYTHON)）"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
+	$(PY) manage.py seed_demo
+	@echo "问卷入口: http://$(HOST):$(PORT)/s/    工作台: http://$(HOST):$(PORT)/"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# With DATABASE_URL set, the suite runs against that database.
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

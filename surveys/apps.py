@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SurveysConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "surveys"
+    verbose_name = "公信度测评"

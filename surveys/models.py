@@ -1,0 +1,529 @@
+from fractions import Fraction
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from units.models import Unit
+
+from . import scoring
+from .scales import SCALES
+
+
+class RespondentCategory(models.Model):
+    """A kind of respondent (领导干部, 一般干部, 群众 …); rounds choose which they survey."""
+
+    name = models.CharField("名称", max_length=30, unique=True)
+    order = models.PositiveIntegerField("排序", default=0)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = "参评人员类别"
+        verbose_name_plural = "参评人员类别"
+
+    def __str__(self):
+        return self.name
+
+
+class RoundStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    OPEN = "open", "进行中"
+    CLOSED = "closed", "已结束"
+    PUBLISHED = "published", "已发布"
+
+
+class ScaleKey(models.TextChoices):
+    FOUR = "four", "满意/基本满意/不满意/不了解"
+    THREE = "three", "满意/基本满意/不满意"
+    FIVE = "five", "很满意/满意/基本满意/不太满意/不满意（百分制）"
+
+
+class RoundQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=RoundStatus.OPEN)
+
+    def with_results(self):
+        """Rounds whose results exist: closed or published."""
+        return self.filter(status__in=[RoundStatus.CLOSED, RoundStatus.PUBLISHED])
+
+    def published(self):
+        return self.filter(status=RoundStatus.PUBLISHED)
+
+
+class Round(models.Model):
+    """One survey season: which units, which questionnaire, which scoring policy."""
+
+    name = models.CharField("名称", max_length=100)
+    year = models.PositiveSmallIntegerField("年度")
+    opens_at = models.DateTimeField("开始时间")
+    closes_at = models.DateTimeField("结束时间")
+    status = models.CharField(
+        "状态", max_length=12, choices=RoundStatus.choices, default=RoundStatus.DRAFT
+    )
+    scale = models.CharField(
+        "答案选项", max_length=8, choices=ScaleKey.choices, default=ScaleKey.FOUR
+    )
+    # The scoring policy; frozen when the round opens.
+    positive_threshold = models.PositiveSmallIntegerField(
+        "满意单位线（%）", default=80, help_text="满意率与基本满意率之和达到此比例（含）。"
+    )
+    basic_threshold = models.PositiveSmallIntegerField(
+        "基本满意单位线（%）", default=70, help_text="满意率与基本满意率之和达到此比例（含）。"
+    )
+    unknown_in_denominator = models.BooleanField(
+        "“不了解”计入有效票", default=True, help_text="默认计入（较严格的口径）；空白选项不计入。"
+    )
+    use_weights = models.BooleanField("按参评人员类别加权", default=False)
+    min_valid_answers = models.PositiveIntegerField(
+        "可靠评定的最少有效票", default=30
+    )
+    require_double_keying = models.BooleanField(
+        "纸质票双人录入", default=False, help_text="每批纸质票须由两名工作人员分别录入并核对。"
+    )
+    opened_at = models.DateTimeField("开启时间", null=True, blank=True)
+    closed_at = models.DateTimeField("结束时间（实际）", null=True, blank=True)
+    published_at = models.DateTimeField("发布时间", null=True, blank=True)
+    seal_digest = models.CharField("封存摘要", max_length=64, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    copied_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name="复制自",
+    )
+
+    objects = RoundQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-year", "-opens_at", "-id"]
+        verbose_name = "测评轮次"
+        verbose_name_plural = "测评轮次"
+        permissions = [
+            ("manage_surveys", "管理测评（单位、轮次、测评码、纸质票、调查）"),
+            ("view_results", "查看测评结果和报表"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(positive_threshold__gte=0, positive_threshold__lte=100),
+                name="round_positive_threshold_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(basic_threshold__gte=0, basic_threshold__lte=100),
+                name="round_basic_threshold_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(basic_threshold__lte=models.F("positive_threshold")),
+                name="round_basic_not_above_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=models.F("opens_at")), name="round_closes_after_opening"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=RoundStatus.values), name="round_status_known"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def scale_def(self):
+        return SCALES[self.scale]
+
+    @property
+    def is_frozen(self):
+        """Questionnaire and policy are frozen once the round has opened."""
+        return self.status != RoundStatus.DRAFT
+
+    def is_accepting(self, now=None):
+        now = now or timezone.now()
+        return self.status == RoundStatus.OPEN and self.opens_at <= now < self.closes_at
+
+    def policy(self, weights=None):
+        """The round's scoring policy; pass {category_id: weight} when weights are used."""
+        return scoring.Policy(
+            positive_threshold=Fraction(self.positive_threshold, 100),
+            basic_threshold=Fraction(self.basic_threshold, 100),
+            unknown_in_denominator=self.unknown_in_denominator,
+            min_valid=self.min_valid_answers,
+            weights=weights if self.use_weights else None,
+        )
+
+    def category_weights(self):
+        return {
+            rc.category_id: Fraction(rc.weight) for rc in self.round_categories.all()
+        }
+
+
+class RoundUnit(models.Model):
+    """A unit surveyed in a round, with its planned sample and its running ballot counts."""
+
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="round_units", verbose_name="测评轮次"
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="round_units", verbose_name="单位"
+    )
+    planned_sample = models.PositiveIntegerField("计划样本量", default=100)
+    paper_forms_issued = models.PositiveIntegerField("纸质票发出数", default=0)
+    # Kept by the ballot services in the same transaction as each ballot; see docs/design.md.
+    online_ballots = models.PositiveIntegerField("网上票数", default=0)
+    paper_ballots = models.PositiveIntegerField("纸质票数", default=0)
+
+    class Meta:
+        ordering = ["round", "unit__kind", "unit__group__order", "unit__order", "unit__code"]
+        verbose_name = "参评单位"
+        verbose_name_plural = "参评单位"
+        constraints = [
+            models.UniqueConstraint(fields=["round", "unit"], name="round_unit_once"),
+            models.CheckConstraint(
+                condition=Q(paper_ballots__lte=models.F("paper_forms_issued")),
+                name="round_unit_paper_within_issued",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.round} · {self.unit}"
+
+    @property
+    def ballots(self):
+        return self.online_ballots + self.paper_ballots
+
+
+class RoundCategory(models.Model):
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="round_categories", verbose_name="测评轮次"
+    )
+    category = models.ForeignKey(
+        RespondentCategory, on_delete=models.PROTECT, related_name="+", verbose_name="类别"
+    )
+    weight = models.DecimalField("权重", max_digits=6, decimal_places=3, default=1)
+
+    class Meta:
+        ordering = ["round", "category__order"]
+        verbose_name = "本轮参评人员类别"
+        verbose_name_plural = "本轮参评人员类别"
+        constraints = [
+            models.UniqueConstraint(fields=["round", "category"], name="round_category_once"),
+            models.CheckConstraint(condition=Q(weight__gte=0), name="round_category_weight_positive"),
+        ]
+
+    def __str__(self):
+        return str(self.category)
+
+
+class ItemKind(models.TextChoices):
+    SELECTION = "selection", "干部选拔任用工作满意度"
+    CONDUCT = "conduct", "防治用人不正之风工作满意度"
+    SUB = "sub", "分项指标"
+    OPINION = "opinion", "意见建议"
+
+
+HEADLINE_KINDS = (ItemKind.SELECTION, ItemKind.CONDUCT)
+
+
+class ItemQuerySet(models.QuerySet):
+    def headline(self):
+        return self.filter(kind__in=HEADLINE_KINDS)
+
+    def rated(self):
+        """Items answered on the scale (everything but the free-text opinion)."""
+        return self.exclude(kind=ItemKind.OPINION)
+
+
+class Item(models.Model):
+    """One question of a round's questionnaire."""
+
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="items", verbose_name="测评轮次"
+    )
+    kind = models.CharField("类型", max_length=12, choices=ItemKind.choices)
+    text = models.CharField("题目", max_length=200)
+    order = models.PositiveIntegerField("顺序", default=0)
+    required = models.BooleanField("必答", default=False)
+
+    objects = ItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["round", "order", "id"]
+        verbose_name = "测评题目"
+        verbose_name_plural = "测评题目"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "kind"],
+                condition=~Q(kind="sub"),
+                name="item_one_headline_or_opinion_per_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ItemKind.values), name="item_kind_known"
+            ),
+        ]
+
+    def __str__(self):
+        return self.text
+
+    @property
+    def is_headline(self):
+        return self.kind in HEADLINE_KINDS
+
+
+class Channel(models.TextChoices):
+    ONLINE = "online", "网上"
+    PAPER = "paper", "纸质"
+
+
+class BallotQuerySet(models.QuerySet):
+    def for_round(self, round_):
+        return self.filter(round_unit__round=round_)
+
+
+class Ballot(models.Model):
+    """One anonymous ballot.
+
+    Deliberately without: any reference to the access code used, the respondent, the IP
+    address, the browser, a session, or any time finer than the day (see README, anonymity).
+    """
+
+    round_unit = models.ForeignKey(
+        RoundUnit, on_delete=models.PROTECT, related_name="ballot_set", verbose_name="参评单位"
+    )
+    category = models.ForeignKey(
+        RespondentCategory, on_delete=models.PROTECT, related_name="+", verbose_name="参评人员类别"
+    )
+    channel = models.CharField("渠道", max_length=8, choices=Channel.choices)
+    cast_on = models.DateField("日期")
+    opinion = models.TextField("意见建议", max_length=1000, blank=True)
+
+    objects = BallotQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "测评票"
+        verbose_name_plural = "测评票"
+        indexes = [models.Index(fields=["round_unit", "channel"], name="ballot_unit_channel")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="ballot_channel_known"
+            ),
+        ]
+
+
+class Answer(models.Model):
+    """One ballot's answer to one rated item; a blank item has no row (abstention)."""
+
+    ballot = models.ForeignKey(
+        Ballot, on_delete=models.CASCADE, related_name="answers", verbose_name="测评票"
+    )
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="answers", verbose_name="题目"
+    )
+    option = models.PositiveSmallIntegerField("选项")
+
+    class Meta:
+        verbose_name = "答案"
+        verbose_name_plural = "答案"
+        constraints = [
+            models.UniqueConstraint(fields=["ballot", "item"], name="answer_once_per_item"),
+            models.CheckConstraint(
+                condition=Q(option__gte=1, option__lte=9), name="answer_option_in_range"
+            ),
+        ]
+
+
+class Tally(models.Model):
+    """Answers counted per unit, item, respondent category and option.
+
+    Incremented in the same transaction as each ballot, so dashboards read a few thousand
+    rows instead of millions; `surveys.services.tallies_verify` proves it equals a recount.
+    """
+
+    round_unit = models.ForeignKey(
+        RoundUnit, on_delete=models.CASCADE, related_name="tallies", verbose_name="参评单位"
+    )
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+", verbose_name="题目")
+    category = models.ForeignKey(
+        RespondentCategory, on_delete=models.PROTECT, related_name="+", verbose_name="类别"
+    )
+    option = models.PositiveSmallIntegerField("选项")
+    count = models.PositiveIntegerField("票数", default=0)
+
+    class Meta:
+        verbose_name = "计票"
+        verbose_name_plural = "计票"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round_unit", "item", "category", "option"], name="tally_cell_once"
+            ),
+        ]
+
+
+class CodeStatus(models.TextChoices):
+    UNUSED = "unused", "未使用"
+    USED = "used", "已使用"
+    VOID = "void", "已作废"
+
+
+class CodeBatch(models.Model):
+    """A batch of one-time access codes issued for one unit of one round."""
+
+    round_unit = models.ForeignKey(
+        RoundUnit, on_delete=models.PROTECT, related_name="code_batches", verbose_name="参评单位"
+    )
+    size = models.PositiveIntegerField("数量")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
+        verbose_name="生成人",
+    )
+    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+    voided_at = models.DateTimeField("作废时间", null=True, blank=True)
+    void_reason = models.CharField("作废原因", max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "测评码批次"
+        verbose_name_plural = "测评码批次"
+
+    def __str__(self):
+        return f"{self.round_unit.unit} 第{self.pk}批（{self.size}个）"
+
+
+class AccessCode(models.Model):
+    """A one-time access code, stored only as a keyed hash (and, optionally, encrypted).
+
+    No timestamp and no link to the ballot it cast: only whether it is used.
+    """
+
+    batch = models.ForeignKey(
+        CodeBatch, on_delete=models.PROTECT, related_name="codes", verbose_name="批次"
+    )
+    round_unit = models.ForeignKey(
+        RoundUnit, on_delete=models.PROTECT, related_name="access_codes", verbose_name="参评单位"
+    )
+    digest = models.CharField("摘要", max_length=64, unique=True)
+    sealed = models.TextField("密文", blank=True)
+    status = models.CharField(
+        "状态", max_length=8, choices=CodeStatus.choices, default=CodeStatus.UNUSED
+    )
+
+    class Meta:
+        verbose_name = "测评码"
+        verbose_name_plural = "测评码"
+        indexes = [models.Index(fields=["round_unit", "status"], name="code_unit_status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=CodeStatus.values), name="code_status_known"
+            ),
+        ]
+
+
+class PaperBatchStatus(models.TextChoices):
+    KEYING = "keying", "录入中"
+    RECONCILING = "reconciling", "待核对"
+    COUNTED = "counted", "已计入"
+
+
+class PaperBatch(models.Model):
+    """A stack of paper ballots of one unit, keyed by designated staff."""
+
+    round_unit = models.ForeignKey(
+        RoundUnit, on_delete=models.PROTECT, related_name="paper_batches", verbose_name="参评单位"
+    )
+    label = models.CharField("批次名称", max_length=50)
+    double_keyed = models.BooleanField("双人录入", default=False)
+    status = models.CharField(
+        "状态", max_length=12, choices=PaperBatchStatus.choices, default=PaperBatchStatus.KEYING
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
+        verbose_name="创建人",
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "纸质票批次"
+        verbose_name_plural = "纸质票批次"
+
+    def __str__(self):
+        return f"{self.round_unit.unit} {self.label}"
+
+
+class PaperEntry(models.Model):
+    """One paper ballot as keyed in one pass of a double-keyed batch, before it counts."""
+
+    batch = models.ForeignKey(
+        PaperBatch, on_delete=models.CASCADE, related_name="entries", verbose_name="批次"
+    )
+    pass_no = models.PositiveSmallIntegerField("录入遍次")
+    seq = models.PositiveIntegerField("序号")
+    keyed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="录入人"
+    )
+    payload = models.JSONField("录入内容")
+
+    class Meta:
+        ordering = ["batch", "seq", "pass_no"]
+        verbose_name = "纸质票录入"
+        verbose_name_plural = "纸质票录入"
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "pass_no", "seq"], name="paper_entry_once"),
+            models.CheckConstraint(condition=Q(pass_no__in=[1, 2]), name="paper_entry_pass_1_2"),
+        ]
+
+
+class Investigation(models.Model):
+    """The investigation of a below-standard unit on one headline dimension (经调查了解)."""
+
+    round_unit = models.ForeignKey(
+        RoundUnit, on_delete=models.PROTECT, related_name="investigations", verbose_name="参评单位"
+    )
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="+", verbose_name="测评维度"
+    )
+    findings = models.TextField("调查情况")
+    conclusion = models.CharField(
+        "结论",
+        max_length=12,
+        choices=[
+            (scoring.Conclusion.SERIOUS.value, "用人不正之风问题较为严重（群众不满意单位）"),
+            (scoring.Conclusion.NOT_SERIOUS.value, "未发现较为严重的问题"),
+        ],
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="认定人"
+    )
+    decided_at = models.DateTimeField("认定时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "调查结论"
+        verbose_name_plural = "调查结论"
+        constraints = [
+            models.UniqueConstraint(fields=["round_unit", "item"], name="investigation_once"),
+        ]
+
+
+class RectificationStatus(models.TextChoices):
+    PLANNED = "planned", "未开始"
+    IN_PROGRESS = "in_progress", "整改中"
+    DONE = "done", "已完成"
+
+
+class Rectification(models.Model):
+    """Follow-up measures (整改) for a below-standard unit; carried into later rounds."""
+
+    round_unit = models.ForeignKey(
+        RoundUnit, on_delete=models.PROTECT, related_name="rectifications", verbose_name="参评单位"
+    )
+    measures = models.TextField("整改措施")
+    deadline = models.DateField("整改期限")
+    status = models.CharField(
+        "状态", max_length=12, choices=RectificationStatus.choices,
+        default=RectificationStatus.PLANNED,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="记录人"
+    )
+    created_at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    class Meta:
+        ordering = ["deadline", "id"]
+        verbose_name = "整改措施"
+        verbose_name_plural = "整改措施"

@@ -1,0 +1,1 @@
+"""Writes: <entity>_<action>(...) with keyword arguments, each inside one transaction."""

@@ -1,0 +1,112 @@
+"""Plain factory functions for tests: small, explicit, no JSON fixtures."""
+
+from datetime import timedelta
+from itertools import count
+
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from accounts.models import Scope
+from accounts.roles import ADMIN, LEADER, STAFF
+from surveys.models import Channel, Item, ItemKind, RespondentCategory, Round, RoundStatus
+from surveys.services.ballots import ballot_submit
+from surveys.services.rounds import round_create
+from units.models import Unit, UnitGroup, UnitKind
+
+_seq = count(1)
+
+
+def group(name=None, kind=UnitKind.DISTRICT, order=0):
+    return UnitGroup.objects.create(name=name or f"分组{next(_seq)}", kind=kind, order=order)
+
+
+def unit(name=None, group_=None, kind=None, code=None, **extra):
+    group_ = group_ or group(kind=kind or UnitKind.DISTRICT)
+    n = next(_seq)
+    name = name or f"测试单位{n}"
+    return Unit.objects.create(
+        code=code or f"U{n:04d}",
+        name=name,
+        short_name=name[:10],
+        kind=kind or group_.kind,
+        group=group_,
+        **extra,
+    )
+
+
+def user(username=None, role=None, groups_limit=None, **extra):
+    account = User.objects.create_user(
+        username=username or f"user{next(_seq)}", password="pw-for-tests-1", **extra
+    )
+    if role:
+        account.groups.add(Group.objects.get(name=role))
+    if groups_limit is not None:
+        scope = Scope.objects.create(user=account)
+        scope.groups.set(groups_limit)
+    return account
+
+
+def staff(**kw):
+    return user(role=STAFF, **kw)
+
+
+def leader(**kw):
+    return user(role=LEADER, **kw)
+
+
+def admin(**kw):
+    return user(role=ADMIN, **kw)
+
+
+def round_(units, status=RoundStatus.OPEN, planned=100, year=2026, **settings):
+    now = timezone.now()
+    r = round_create(
+        name=f"{year}年度测评{next(_seq)}",
+        year=year,
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=10),
+        units=[(u, planned) for u in units],
+        **settings,
+    )
+    if status != RoundStatus.DRAFT:
+        Round.objects.filter(pk=r.pk).update(status=status, opened_at=now - timedelta(days=1))
+        r.refresh_from_db()
+    return r
+
+
+def headline(r, kind=ItemKind.SELECTION):
+    return Item.objects.get(round=r, kind=kind)
+
+
+def category(name="群众"):
+    return RespondentCategory.objects.get(name=name)
+
+
+def ballots(round_unit, options, *, category_=None, channel=Channel.PAPER, both=True):
+    """Key one paper ballot per option value: that value on the selection item (and on
+    the conduct item too when `both`); other items blank."""
+    r = round_unit.round
+    selection, conduct = headline(r), headline(r, ItemKind.CONDUCT)
+    category_ = category_ or category()
+    if channel == Channel.PAPER:
+        round_unit.paper_forms_issued += len(options)
+        round_unit.save(update_fields=["paper_forms_issued"])
+    for option in options:
+        ballot_submit(
+            round_unit=round_unit,
+            category=category_,
+            channel=channel,
+            answers={selection.pk: option, conduct.pk: option if both else 1},
+        )
+
+
+def city():
+    """Two groups of districts, one of departments, and an open round over all of them."""
+    main = group("主城区", UnitKind.DISTRICT, 1)
+    outer = group("远郊区", UnitKind.DISTRICT, 2)
+    dept = group("政府部门", UnitKind.DEPARTMENT, 1)
+    units = [unit(f"主城{i}区", main) for i in range(1, 4)]
+    units += [unit(f"远郊{i}区", outer) for i in range(1, 3)]
+    units += [unit(f"市部门{i}", dept) for i in range(1, 3)]
+    r = round_(units)
+    return {"groups": [main, outer, dept], "units": units, "round": r}

@@ -1,0 +1,187 @@
+"""The rating rule, without a database."""
+
+import ast
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from surveys import scoring
+from surveys.scales import FIVE, FOUR, THREE
+from surveys.scoring import Conclusion, FinalClass, Level, Policy, rate
+
+POLICY = Policy()
+
+
+def four(sat=0, basic=0, dis=0, unknown=0):
+    return {1: sat, 2: basic, 3: dis, 4: unknown}
+
+
+def test_module_imports_nothing_from_django():
+    for name in ("scoring.py", "scales.py"):
+        tree = ast.parse((Path(scoring.__file__).parent / name).read_text())
+        modules = [
+            alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+        ] + [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+        assert not [m for m in modules if m.startswith("django")], name
+
+
+def test_eight_of_ten_reaches_eighty_percent():
+    result = rate(four(sat=5, basic=3, dis=2), FOUR, POLICY)
+    assert result.positive == Fraction(4, 5)
+    assert result.level is Level.SATISFIED
+
+
+def test_7999_of_10000_does_not_reach_eighty_though_it_prints_as_80():
+    result = rate(four(sat=5000, basic=2999, dis=2001), FOUR, POLICY)
+    assert scoring.percent(result.positive) == "80.0%"
+    assert result.level is Level.BASIC
+
+
+def test_seventy_percent_exactly_is_basically_satisfied():
+    result = rate(four(sat=4, basic=3, dis=3), FOUR, POLICY)
+    assert result.level is Level.BASIC
+
+
+def test_one_ballot_below_seventy_is_below_standard():
+    result = rate(four(sat=699, basic=0, dis=301), FOUR, POLICY)
+    assert result.positive == Fraction(699, 1000)
+    assert result.level is Level.BELOW
+
+
+def test_satisfied_equal_to_dissatisfied_fails_both_upper_levels():
+    # 90% positive, but satisfied (10%) is not greater than dissatisfied (10%).
+    result = rate(four(sat=1, basic=8, dis=1), FOUR, POLICY)
+    assert result.positive == Fraction(9, 10)
+    assert result.satisfied == result.dissatisfied
+    assert result.level is Level.BELOW
+
+
+def test_all_unknown_counted_in_denominator_is_below_standard():
+    result = rate(four(unknown=10), FOUR, Policy(unknown_in_denominator=True))
+    assert result.valid == 10
+    assert result.positive == 0
+    assert result.unknown == 1
+    assert result.level is Level.BELOW
+
+
+def test_all_unknown_left_out_of_denominator_is_no_data():
+    result = rate(four(unknown=10), FOUR, Policy(unknown_in_denominator=False))
+    assert result.valid == 0
+    assert result.answered == 10
+    assert result.unknown == 1
+    assert result.level is Level.NO_DATA
+
+
+def test_unknown_policy_changes_the_level():
+    counts = four(sat=6, basic=2, dis=1, unknown=1)
+    assert rate(counts, FOUR, Policy(unknown_in_denominator=True)).level is Level.SATISFIED
+    strict = rate(four(sat=5, basic=2, dis=1, unknown=2), FOUR, Policy(unknown_in_denominator=True))
+    lenient = rate(four(sat=5, basic=2, dis=1, unknown=2), FOUR, Policy(unknown_in_denominator=False))
+    assert strict.positive == Fraction(7, 10) and strict.level is Level.BASIC
+    assert lenient.positive == Fraction(7, 8) and lenient.level is Level.SATISFIED
+
+
+def test_zero_ballots_is_no_data_without_error():
+    result = rate({}, FOUR, POLICY)
+    assert result.valid == 0
+    assert result.level is Level.NO_DATA
+    assert result.interval is None
+    assert result.positive == 0
+
+
+def test_below_minimum_is_flagged_but_still_rated():
+    result = rate(four(sat=9, basic=1), FOUR, Policy(min_valid=30))
+    assert result.below_minimum
+    assert result.level is Level.SATISFIED
+    assert not rate(four(sat=27, basic=3), FOUR, Policy(min_valid=30)).below_minimum
+
+
+def test_wilson_interval_brackets_the_rate():
+    result = rate(four(sat=50, basic=30, dis=20), FOUR, POLICY)
+    low, high = result.interval
+    assert low < 0.8 < high
+    assert round(low, 3) == 0.711 and round(high, 3) == 0.867
+
+
+def test_weights_average_per_category_rates_and_renormalize_without_empty_category():
+    by_category = {
+        "public": {1: 1, 3: 1},  # 50% positive
+        "cadres": {1: 10},  # 100% positive
+        "empty": {},
+    }
+    weights = {"public": Fraction(3), "cadres": Fraction(1), "empty": Fraction(6)}
+    result = rate(None, FOUR, Policy(weights=weights), by_category=by_category)
+    assert result.weighted
+    # (3 * 1/2 + 1 * 1) / 4 — the empty category's weight drops out.
+    assert result.positive == Fraction(5, 8)
+    assert result.valid == 12
+    unweighted = rate(None, FOUR, Policy(), by_category=by_category)
+    assert unweighted.positive == Fraction(11, 12)
+    assert not unweighted.weighted
+
+
+def test_weights_need_categories():
+    with pytest.raises(ValueError):
+        rate(four(sat=1), FOUR, Policy(weights={"a": 1}))
+
+
+def test_five_level_scale_groups_options_and_scores():
+    # 很满意 2, 满意 4, 基本满意 2, 不太满意 1, 不满意 1
+    result = rate({1: 2, 2: 4, 3: 2, 4: 1, 5: 1}, FIVE, POLICY)
+    assert result.satisfied == Fraction(6, 10)
+    assert result.basic == Fraction(2, 10)
+    assert result.dissatisfied == Fraction(2, 10)
+    assert result.level is Level.SATISFIED
+    assert result.score == Fraction(2 * 100 + 4 * 80 + 2 * 60 + 30 + 0, 10)
+
+
+def test_three_option_scale():
+    result = rate({1: 5, 2: 2, 3: 3}, THREE, POLICY)
+    assert result.level is Level.BASIC
+    assert result.score is None
+
+
+def test_unknown_option_value_is_rejected():
+    with pytest.raises(KeyError):
+        rate({7: 1}, FOUR, POLICY)
+
+
+def test_policy_rejects_floats_and_out_of_range():
+    with pytest.raises(TypeError):
+        Policy(positive_threshold=0.8)
+    with pytest.raises(ValueError):
+        Policy(positive_threshold=Fraction(3, 2))
+    with pytest.raises(ValueError):
+        Policy(positive_threshold=Fraction(6, 10), basic_threshold=Fraction(7, 10))
+
+
+def test_overall_level_is_the_lower_of_two():
+    assert scoring.overall_level([Level.SATISFIED, Level.BASIC]) is Level.BASIC
+    assert scoring.overall_level([Level.BELOW, Level.SATISFIED]) is Level.BELOW
+    assert scoring.overall_level([Level.SATISFIED, Level.NO_DATA]) is Level.NO_DATA
+
+
+@pytest.mark.parametrize(
+    "dimensions, expected",
+    [
+        ([(Level.SATISFIED, None), (Level.BASIC, None)], FinalClass.BASIC),
+        ([(Level.BELOW, None), (Level.SATISFIED, None)], FinalClass.PENDING),
+        ([(Level.BELOW, Conclusion.NOT_SERIOUS), (Level.SATISFIED, None)], FinalClass.BELOW),
+        ([(Level.BELOW, Conclusion.NOT_SERIOUS), (Level.BELOW, None)], FinalClass.PENDING),
+        ([(Level.BELOW, Conclusion.SERIOUS), (Level.BELOW, None)], FinalClass.UNSATISFIED),
+        ([(Level.BELOW, "serious"), (Level.BASIC, None)], FinalClass.UNSATISFIED),
+    ],
+)
+def test_unit_final_class(dimensions, expected):
+    assert scoring.unit_final_class(dimensions) is expected
+
+
+def test_competition_ranks_share_ties():
+    assert scoring.competition_ranks([Fraction(9, 10), Fraction(8, 10), Fraction(8, 10), Fraction(1, 2)]) == [1, 2, 2, 4]
+
+
+def test_percent_formats_for_display_only():
+    assert scoring.percent(Fraction(7999, 10000)) == "80.0%"
+    assert scoring.percent(Fraction(1, 3), places=2) == "33.33%"
+    assert scoring.percent(None) == "—"
