@@ -138,7 +138,9 @@ def tallies_verify(*, round_):
 @transaction.atomic
 def tallies_rebuild(*, round_):
     """Recount a round's tallies and ballot counters from its ballots (after bulk loads)."""
-    Tally.objects.filter(round_unit__round=round_).delete()
+    # By unit ids, not through a join: the planner then uses the tally index directly.
+    unit_ids = list(RoundUnit.objects.filter(round=round_).values_list("pk", flat=True))
+    Tally.objects.filter(round_unit_id__in=unit_ids).delete()
     Tally.objects.bulk_create(
         [
             Tally(round_unit_id=ru, item_id=item, category_id=cat, option=opt, count=n)
