@@ -1,5 +1,6 @@
 // Number keys for paper keying: a digit picks that option of the current question and
-// moves on; 0 leaves an optional question blank; Enter saves. The form works without it.
+// moves on; 0 leaves an optional question blank; Enter saves (Shift+Enter: a new line in
+// the opinion). The form works without it.
 (function () {
   "use strict";
   var form = document.getElementById("paper-entry");
@@ -27,7 +28,8 @@
 
   form.addEventListener("keydown", function (event) {
     var inText = event.target.tagName === "TEXTAREA";
-    if (event.key === "Enter" && !inText) {
+    // Enter saves everywhere, the opinion box included; Shift+Enter starts a new line there.
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       form.requestSubmit ? form.requestSubmit() : form.submit();
       return;

@@ -17,12 +17,15 @@ from ..services.codes import CodeRefused, ballot_cast_online, code_check
 
 
 def private(view):
-    """No caching, and the URL (it may hold the code) is never sent on as a referrer."""
+    """No caching, and the URL (it may hold the code) never goes to another site as a referrer.
+
+    Not "no-referrer": browsers then send "Origin: null" and Django's CSRF check fails.
+    """
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex"
         return response
 

@@ -45,7 +45,7 @@ def test_entry_page_asks_for_a_code(client):
     response = client.get(URL)
     assert response.status_code == 200
     assert "请输入测评票上的 12 位测评码" in response.content.decode()
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" in response["Cache-Control"]
 
 
