@@ -110,3 +110,34 @@ def city():
     units += [unit(f"市部门{i}", dept) for i in range(1, 3)]
     r = round_(units)
     return {"groups": [main, outer, dept], "units": units, "round": r}
+
+
+def access_codes(round_unit, size=3, actor=None):
+    """Issue `size` codes for a unit through the service; returns the plain codes."""
+    from surveys.services.codes import codes_issue
+
+    return codes_issue(round_unit=round_unit, size=size, actor=actor or staff())[1]
+
+
+def online_answers(r, option=1):
+    """Answers for an online ballot: both headline items answered, sub-items blank."""
+    return {headline(r).pk: option, headline(r, ItemKind.CONDUCT).pk: option}
+
+
+def reference_data():
+    """Recreate what data migrations add (roles, respondent categories): a transactional
+    test's flush empties those tables for every test that runs after it."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Permission
+
+    roles = importlib.import_module("accounts.migrations.0002_roles")
+    importlib.import_module("surveys.migrations.0002_default_categories").add_categories(apps, None)
+    for name, perms in roles.ROLE_PERMISSIONS.items():
+        role, _ = Group.objects.get_or_create(name=name)
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            role.permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )

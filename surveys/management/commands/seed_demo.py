@@ -60,6 +60,26 @@ class Command(BaseCommand):
             with transaction.atomic():
                 DemoCity(random.Random(SEED), self.stdout).build()
         self._print_logins()
+        self._print_codes()
+
+    def _print_codes(self, unit_name="渝中区", how_many=3, base="http://127.0.0.1:8000"):
+        """A few unused codes of the open round, so a newcomer can answer at once."""
+        batch = (
+            CodeBatch.objects.filter(
+                round_unit__round__name=OPEN_ROUND_NAME, round_unit__unit__name=unit_name,
+                voided_at__isnull=True,
+            )
+            .order_by("pk")
+            .first()
+        )
+        if batch is None:
+            return
+        unused = batch.codes.filter(status=CodeStatus.UNUSED).exclude(sealed="").order_by("pk")
+        shown = [c for c in (codes.unseal(a.sealed) for a in unused[: how_many * 2]) if c][:how_many]
+        self.stdout.write(f"\n可试用的测评码（{OPEN_ROUND_NAME}，{unit_name}，按实际地址替换主机和端口）：")
+        for code in shown:
+            self.stdout.write(f"  {codes.display(code)}  {base}/s/?code={codes.display(code)}")
+        self.stdout.write(f"  打印测评码条（工作人员登录后）：{base}/fieldwork/code-batches/{batch.pk}/slips/")
 
     def _print_logins(self):
         self.stdout.write("\n演示账号（仅供演示）：")
