@@ -33,6 +33,20 @@ def pytest_sessionfinish(session, exitstatus):
             reporter.write_line(f"CI: {skipped} test(s) skipped; failing the run.", red=True)
 
 
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Transactional tests flush every table, including the roles and respondent categories
+    that data migrations add; put them back so test order never matters."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or {
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        factories.reference_data()
+
+
 @pytest.fixture
 def city(db):
     return factories.city()
