@@ -17,7 +17,7 @@ def _state(user):
     return {
         "full_name": user.first_name,
         "role": role_of(user),
-        "scope": sorted(scope.groups.values_list("name", flat=True)) if scope else [],
+        "scope": "、".join(sorted(scope.groups.values_list("name", flat=True))) if scope else "",
         "is_active": user.is_active,
     }
 

@@ -4,7 +4,7 @@ from django import forms
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(label="操作人", required=False)
     action = forms.CharField(label="操作", required=False,
-                             widget=forms.TextInput(attrs={"placeholder": "如 round.open、unit."}))
+                             widget=forms.TextInput(attrs={"placeholder": "如 round.、unit."}))
     q = forms.CharField(label="对象", required=False)
     since = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))

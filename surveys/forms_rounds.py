@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.forms import modelformset_factory
 
-from units.models import Unit
+from units.models import Unit, UnitKind
 
 from . import scoring
 from .models import Item, Rectification, RespondentCategory, Round
@@ -48,8 +48,10 @@ class RoundUnitsForm(forms.Form):
         super().__init__(*args, **kwargs)
         current = {ru.unit_id: ru.planned_sample for ru in round_.round_units.all()}
         # Active units, and any inactive one already in the round so it can be removed.
-        self.units = list(
-            Unit.objects.filter(Q(is_active=True) | Q(pk__in=current)).select_related("group")
+        # Districts before departments, as the policy lists them; then the registry order.
+        self.units = sorted(
+            Unit.objects.filter(Q(is_active=True) | Q(pk__in=current)).select_related("group"),
+            key=lambda u: (u.kind != UnitKind.DISTRICT, u.group.order, u.group.name, u.order, u.code),
         )
         for unit in self.units:
             self.fields[f"u{unit.pk}"] = forms.BooleanField(

@@ -22,7 +22,8 @@ class UnitListView(StaffRequiredMixin, ListView):
 
     def get_queryset(self):
         self.filter_form = UnitFilterForm(self.request.GET or None)
-        queryset = Unit.objects.select_related("group").annotate(rounds=Count("round_units"))
+        queryset = Unit.objects.select_related("group").annotate(rounds=Count("round_units")).order_by(
+            "kind", "group__order", "order", "code")
         return self.filter_form.filter(queryset)
 
     def get_context_data(self, **kwargs):

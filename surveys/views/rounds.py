@@ -3,11 +3,12 @@ round's staff page."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import F, Sum
+from django.db.models import Case, F, Sum, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.generic import ListView
 
 from accounts.roles import StaffRequiredMixin, staff_required
+from units.models import UnitKind
 
 from ..forms_rounds import (
     ItemAddForm,
@@ -157,7 +158,10 @@ def round_settings(request, pk):
 @staff_required
 def round_detail(request, pk):
     round_ = get_object_or_404(Round, pk=pk)
-    round_units = list(round_.round_units.select_related("unit__group"))
+    # Districts before departments, as the policy lists them.
+    round_units = list(round_.round_units.select_related("unit__group").order_by(
+        Case(When(unit__kind=UnitKind.DISTRICT, then=0), default=1),
+        "unit__group__order", "unit__group__name", "unit__order", "unit__code"))
     totals = {
         "planned": sum(ru.planned_sample for ru in round_units),
         "online": sum(ru.online_ballots for ru in round_units),
