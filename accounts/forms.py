@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
@@ -19,7 +19,6 @@ class ThrottledLoginForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         "invalid_login": "用户名或密码不正确。",
         "inactive": "该账号已停用。",
-        "throttled": "",
     }
 
     def clean(self):
@@ -89,15 +88,3 @@ class AccountForm(forms.Form):
 
 class ResetPasswordForm(SetPasswordForm):
     """An administrator sets a new password for someone who forgot theirs."""
-
-
-def role_of(user):
-    names = set(user.groups.values_list("name", flat=True))
-    for role in (ADMIN, STAFF, LEADER):
-        if role in names:
-            return role
-    return ""
-
-
-def role_groups():
-    return {g.name: g for g in Group.objects.filter(name__in=[STAFF, LEADER, ADMIN])}

@@ -7,12 +7,10 @@ from django.db import transaction
 from audit.services import audit_record, diff
 
 from .models import Scope
-from .roles import ADMIN, LEADER
+from .roles import ADMIN, LEADER, role_groups, role_of
 
 
 def _state(user):
-    from .forms import role_of
-
     scope = Scope.objects.filter(user=user).first()
     return {
         "full_name": user.first_name,
@@ -23,8 +21,6 @@ def _state(user):
 
 
 def _apply(user, *, role, scope):
-    from .forms import role_groups
-
     groups = role_groups()
     user.groups.remove(*groups.values())
     user.groups.add(groups[role])

@@ -10,9 +10,9 @@ from django.views.generic import ListView
 from audit.services import audit_record
 
 from . import services
-from .forms import AccountForm, ResetPasswordForm, ThrottledLoginForm, role_of
+from .forms import AccountForm, ResetPasswordForm, ThrottledLoginForm
 from .models import Scope
-from .roles import AccountsRequiredMixin, accounts_required
+from .roles import AccountsRequiredMixin, accounts_required, role_of
 
 
 class LoginView(auth_views.LoginView):
