@@ -73,3 +73,15 @@ class ResultsRequiredMixin(PermissionMixin):
 
 class AccountsRequiredMixin(PermissionMixin):
     permission_required = MANAGE_ACCOUNTS
+
+
+def role_of(user):
+    """The account's role (group name), the strongest if it has several; "" for none."""
+    names = set(user.groups.values_list("name", flat=True))
+    return next((role for role in (ADMIN, STAFF, LEADER) if role in names), "")
+
+
+def role_groups():
+    from django.contrib.auth.models import Group
+
+    return {g.name: g for g in Group.objects.filter(name__in=ROLE_PERMISSIONS)}

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
-from ..models import Answer, Ballot, Channel, ItemKind, RoundUnit, Tally
+from ..models import Answer, Ballot, Channel, ItemKind, Round, RoundStatus, RoundUnit, Tally
 
 OPINION_MAX_LENGTH = 1000
 
@@ -55,6 +55,10 @@ def ballot_submit(*, round_unit, category, channel, answers, opinion="", cast_on
     Chinese message when the ballot cannot be stored; nothing is written then.
     """
     round_ = round_unit.round
+    # Re-read under lock: a round closed a moment ago must not take one more ballot.
+    status = Round.objects.select_for_update().values_list("status", flat=True).get(pk=round_.pk)
+    if status != RoundStatus.OPEN:
+        raise ValidationError("本轮测评未在进行中，不能再计入测评票。", code="round_not_open")
     if channel not in Channel.values:
         raise ValidationError("未知的投票渠道。", code="bad_channel")
     if not round_.round_categories.filter(category=category).exists():

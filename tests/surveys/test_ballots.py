@@ -79,3 +79,20 @@ def test_verify_detects_a_tally_that_drifted_and_rebuild_repairs_it(city):
     tallies_rebuild(round_=r)
     assert tallies_verify(round_=r) == {}
     assert Tally.objects.get(round_unit=ru, item=factories.headline(r), option=1).count == 2
+
+
+def test_closed_round_takes_no_more_ballots(city):
+    from surveys.models import Round, RoundStatus
+
+    r = city["round"]
+    ru = r.round_units.first()
+    ru.paper_forms_issued = 5
+    ru.save()
+    Round.objects.filter(pk=r.pk).update(status=RoundStatus.CLOSED)
+    with pytest.raises(ValidationError) as excinfo:
+        ballot_submit(
+            round_unit=ru, category=factories.category(), channel=Channel.PAPER,
+            answers={factories.headline(r).pk: 1, factories.headline(r, ItemKind.CONDUCT).pk: 1},
+        )
+    assert "未在进行中" in str(excinfo.value)
+    assert Ballot.objects.count() == 0

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Scope
 from accounts.roles import ADMIN, LEADER, STAFF
-from surveys import codes, scoring
+from surveys import codes, scoring, sealing
 from surveys.demo_city import DEPARTMENT_GROUPS, DISTRICT_GROUPS, OPINIONS, short_name
 from surveys.models import (
     AccessCode,
@@ -176,6 +176,7 @@ class DemoCity:
                     decided_at=opens + timedelta(days=30),
                 )
         Round.objects.filter(pk=round_.pk).update(
+            seal_digest=sealing.round_seal(round_).digest,
             status=RoundStatus.PUBLISHED,
             opened_at=opens,
             closed_at=opens + timedelta(days=14),

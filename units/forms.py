@@ -1,0 +1,61 @@
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from .models import Unit, UnitGroup, UnitKind
+
+
+class UnitForm(forms.ModelForm):
+    class Meta:
+        model = Unit
+        fields = ["code", "name", "short_name", "kind", "group", "order", "is_active"]
+
+
+class GroupForm(forms.ModelForm):
+    class Meta:
+        model = UnitGroup
+        fields = ["name", "kind", "order"]
+
+
+class UnitFilterForm(forms.Form):
+    q = forms.CharField(label="搜索", required=False,
+                        widget=forms.TextInput(attrs={"placeholder": "代码、名称或简称"}))
+    kind = forms.ChoiceField(label="类别", required=False, choices=[("", "全部类别")] + UnitKind.choices)
+    group = forms.ModelChoiceField(label="分组", required=False, queryset=UnitGroup.objects.all(),
+                                   empty_label="全部分组")
+    active = forms.ChoiceField(label="状态", required=False,
+                               choices=[("", "全部"), ("1", "启用"), ("0", "已停用")])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.widget.attrs["class"] = "form-control" if name == "q" else "form-select"
+            field.widget.attrs["aria-label"] = field.label
+
+    def filter(self, queryset):
+        if not self.is_valid():
+            return queryset
+        data = self.cleaned_data
+        if data["q"]:
+            q = data["q"]
+            queryset = queryset.filter(Q(code__icontains=q) | Q(name__icontains=q) | Q(short_name__icontains=q))
+        if data["kind"]:
+            queryset = queryset.filter(kind=data["kind"])
+        if data["group"]:
+            queryset = queryset.filter(group=data["group"])
+        if data["active"]:
+            queryset = queryset.filter(is_active=data["active"] == "1")
+        return queryset
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="单位名册（.xlsx）")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".xlsx"):
+            raise ValidationError("请上传 .xlsx 格式的表格。", code="not_xlsx")
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise ValidationError("文件过大。", code="too_large")
+        return upload

@@ -1,0 +1,115 @@
+"""Writes to the unit registry; every one is recorded in the audit trail."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from audit.services import audit_record, diff
+
+from .models import Unit, UnitGroup
+
+UNIT_FIELDS = ["code", "name", "short_name", "kind", "group", "is_active", "order"]
+GROUP_FIELDS = ["name", "kind", "order"]
+
+
+def _values(obj, fields):
+    return {name: getattr(obj, name) for name in fields}
+
+
+@transaction.atomic
+def unit_create(*, actor, source="", **fields):
+    unit = Unit(**fields)
+    unit.full_clean()
+    unit.save()
+    audit_record(actor=actor, action="unit.create", obj=unit, source=source,
+                 changes=diff({}, _values(unit, UNIT_FIELDS)))
+    return unit
+
+
+@transaction.atomic
+def unit_update(*, unit, actor, source="", **fields):
+    before = _values(Unit.objects.get(pk=unit.pk), UNIT_FIELDS)
+    for key, value in fields.items():
+        setattr(unit, key, value)
+    unit.full_clean()
+    unit.save()
+    changes = diff(before, _values(unit, UNIT_FIELDS))
+    if changes:
+        audit_record(actor=actor, action="unit.update", obj=unit, changes=changes, source=source)
+    return unit
+
+
+def unit_deactivate(*, unit, actor, source=""):
+    """Stop offering a unit for new rounds; its history stays."""
+    return unit_update(unit=unit, actor=actor, source=source, is_active=False)
+
+
+def unit_activate(*, unit, actor, source=""):
+    return unit_update(unit=unit, actor=actor, source=source, is_active=True)
+
+
+def unit_can_delete(unit):
+    return not unit.round_units.exists()
+
+
+@transaction.atomic
+def unit_delete(*, unit, actor, source=""):
+    """Delete a unit that was never part of a round; surveyed units are only deactivated."""
+    if not unit_can_delete(unit):
+        raise ValidationError(
+            "该单位已参加过测评，不能删除（其测评记录须保留），只能停用。", code="surveyed"
+        )
+    audit_record(actor=actor, action="unit.delete", obj=unit, source=source,
+                 changes=diff(_values(unit, UNIT_FIELDS), {}))
+    unit.delete()
+
+
+@transaction.atomic
+def group_create(*, actor, source="", **fields):
+    group = UnitGroup(**fields)
+    group.full_clean()
+    group.save()
+    audit_record(actor=actor, action="group.create", obj=group, source=source,
+                 changes=diff({}, _values(group, GROUP_FIELDS)))
+    return group
+
+
+@transaction.atomic
+def group_update(*, group, actor, source="", **fields):
+    before = _values(UnitGroup.objects.get(pk=group.pk), GROUP_FIELDS)
+    if "kind" in fields and fields["kind"] != before["kind"] and group.units.exists():
+        raise ValidationError("分组内已有单位，不能改变分组的单位类别。", code="kind_in_use")
+    for key, value in fields.items():
+        setattr(group, key, value)
+    group.full_clean()
+    group.save()
+    changes = diff(before, _values(group, GROUP_FIELDS))
+    if changes:
+        audit_record(actor=actor, action="group.update", obj=group, changes=changes, source=source)
+    return group
+
+
+@transaction.atomic
+def group_delete(*, group, actor, source=""):
+    if group.units.exists():
+        raise ValidationError("分组内还有单位，不能删除。", code="not_empty")
+    audit_record(actor=actor, action="group.delete", obj=group, source=source,
+                 changes=diff(_values(group, GROUP_FIELDS), {}))
+    group.delete()
+
+
+@transaction.atomic
+def group_move(*, group, direction, actor, source=""):
+    """Swap a group with its neighbour of the same kind (direction -1 up, +1 down)."""
+    siblings = list(UnitGroup.objects.filter(kind=group.kind).order_by("order", "name"))
+    # Renumber first so equal orders (e.g. all 0) still move predictably.
+    index = next(i for i, g in enumerate(siblings) if g.pk == group.pk)
+    target = index + direction
+    if not 0 <= target < len(siblings):
+        return
+    before = [g.name for g in siblings]
+    siblings[index], siblings[target] = siblings[target], siblings[index]
+    for order, sibling in enumerate(siblings, start=1):
+        if sibling.order != order:
+            UnitGroup.objects.filter(pk=sibling.pk).update(order=order)
+    audit_record(actor=actor, action="group.reorder", obj=group, source=source,
+                 changes={"order": [before, [g.name for g in siblings]]})
