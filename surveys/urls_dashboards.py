@@ -1,2 +1,12 @@
+from django.urls import path
+
+from .views import dashboards
+
 app_name = "dashboards"
-urlpatterns = []
+urlpatterns = [
+    path("", dashboards.index, name="index"),
+    path("trends/", dashboards.trends, name="trends"),
+    path("<int:pk>/", dashboards.round_overview, name="round"),
+    path("<int:pk>/units/<int:unit_pk>/", dashboards.unit_detail, name="unit"),
+    path("<int:pk>/live/", dashboards.live, name="live"),
+]

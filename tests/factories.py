@@ -141,3 +141,51 @@ def reference_data():
             role.permissions.add(
                 Permission.objects.get(content_type__app_label=app_label, codename=codename)
             )
+
+
+def code_batch(round_unit, used=0, void=0, unused=0):
+    """Issue a batch of access codes for a unit with the given statuses (digests are fake)."""
+    from surveys.models import AccessCode, CodeBatch, CodeStatus
+
+    batch = CodeBatch.objects.create(round_unit=round_unit, size=used + void + unused)
+    statuses = [CodeStatus.USED] * used + [CodeStatus.VOID] * void + [CodeStatus.UNUSED] * unused
+    AccessCode.objects.bulk_create(
+        AccessCode(batch=batch, round_unit=round_unit, digest=f"test-{next(_seq)}", status=s)
+        for s in statuses
+    )
+    return batch
+
+
+def reported_city():
+    """The city with varied ballots, opinions, codes and an investigation, for report tests.
+
+    主城1区 satisfied, 主城2区 basic, 主城3区 below (investigated: serious); 远郊1区 has 3
+    party-congress ballots (a small cell), 远郊2区 none; departments tie.
+    """
+    data = city()
+    r = data["round"]
+    ru = {x.unit.name: x for x in r.round_units.select_related("unit")}
+    ballots(ru["主城1区"], [1] * 8 + [2] * 2 + [3])
+    ballots(ru["主城2区"], [1] * 5 + [2] * 3 + [3] * 2 + [4])
+    ballots(ru["主城3区"], [1] * 3 + [2] * 2 + [3] * 5, channel=Channel.ONLINE)
+    ballots(ru["远郊1区"], [1] * 6 + [3], category_=category("领导干部"))
+    ballots(ru["远郊1区"], [1, 2, 3], category_=category("党代表"))
+    ballots(ru["市部门1"], [1] * 4 + [2])
+    ballots(ru["市部门2"], [1] * 4 + [2])
+    selection = headline(r)
+    conduct = headline(r, ItemKind.CONDUCT)
+    for text in ["=HYPERLINK(\"http://x\",\"点我\")", "-1+2", "希望加强干部监督", "@SUM(A1)"]:
+        ballot_submit(
+            round_unit=ru["主城1区"], category=category(), channel=Channel.ONLINE,
+            answers={selection.pk: 1, conduct.pk: 1}, opinion=text,
+        )
+    code_batch(ru["主城1区"], used=4, void=1, unused=5)
+    from surveys.models import Investigation
+
+    Investigation.objects.create(
+        round_unit=ru["主城3区"], item=selection, findings="存在较为严重的问题",
+        conclusion="serious", decided_by=staff(),
+    )
+    data["round_units"] = ru
+    return data
+

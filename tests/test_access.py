@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from surveys.models import CodeBatch, ItemKind, PaperBatch, Rectification
-from surveys.services.rounds import round_close
+from surveys.services.rounds import round_close, round_publish
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +73,8 @@ EXPECTED = {
     "fieldwork:paper_batch_new": STAFF_POST_ONLY,
     "fieldwork:batch_void": STAFF_POST_ONLY,
     "fieldwork:paper_batch_close": STAFF_POST_ONLY,
+    # The live turnout screen exists only while a round is open; world's round is published.
+    "dashboards:live": rule(302, 404, 404, 404),
     "respondent:start": PUBLIC,
     "respondent:thanks": PUBLIC,
 }
@@ -86,6 +88,7 @@ def world(city):
     below = r.round_units.first()
     factories.ballots(below, [3, 3, 1])
     round_close(round_=r, actor=staff)
+    round_publish(round_=r, actor=staff)
     measure = Rectification.objects.create(round_unit=below, measures="整改", deadline=date(2030, 1, 1),
                                            created_by=staff)
     code_batch = CodeBatch.objects.create(round_unit=below, size=0, created_by=staff)
@@ -116,6 +119,8 @@ ARGS = {
     "rounds:rectification_create": lambda w: {"pk": w["round"].pk, "round_unit_pk": w["round_unit"].pk},
     "rounds:rectification_edit": lambda w: {"pk": w["round"].pk, "round_unit_pk": w["round_unit"].pk,
                                             "rectification_pk": w["rectification"].pk},
+    "dashboards:unit": lambda w: {"pk": w["round"].pk, "unit_pk": w["unit"].pk},
+    "reports:unit_feedback": lambda w: {"pk": w["round"].pk, "unit_pk": w["unit"].pk},
     "fieldwork:round": lambda w: {"pk": w["round"].pk},
     "fieldwork:paper_import": lambda w: {"pk": w["round"].pk},
     "fieldwork:paper_import_template": lambda w: {"pk": w["round"].pk},
@@ -127,7 +132,7 @@ ARGS = {
     "fieldwork:paper_reconcile": lambda w: {"pk": w["paper_batch"].pk},
 }
 # Any other URL with a single `pk` in these namespaces takes this object of `world`.
-DEFAULT_PK = {"rounds": "round", "fieldwork": "round_unit"}
+DEFAULT_PK = {"rounds": "round", "fieldwork": "round_unit", "dashboards": "round", "reports": "round"}
 
 
 def walk(resolver=None, prefix="", namespace=""):

@@ -1,0 +1,206 @@
+"""Feedback to units (反馈): one workbook per unit, or all of them in a .zip.
+
+What is shared by every unit of a round (the results, the earlier rounds, investigations,
+rectifications) is read once into a `FeedbackContext`; each workbook then costs one query
+(its opinions).
+"""
+
+import io
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from surveys.models import HEADLINE_KINDS, Investigation, ItemKind, Rectification
+from surveys.selectors import mean_positive, round_opinions, round_results, unit_history
+
+from .round_report import (
+    CONCLUSION_LABELS,
+    PENDING_CONCLUSION,
+    actor_name,
+    conclusion_text,
+    policy_notes,
+)
+from .workbook import Column, new_workbook, notes_sheet, table_sheet
+
+
+@dataclass
+class FeedbackContext:
+    round: object
+    results: object  # RoundResults within the scope
+    units: list  # [UnitResult] to give feedback to: the scope, or one unit of it
+    city: object  # RoundResults of the whole round: the 全市平均 is over every unit
+    history: list  # [(Round, {unit_id: UnitResult})], oldest first
+    investigations: dict  # round_unit_id -> [Investigation]
+    rectifications: dict  # unit_id -> [Rectification] of this and earlier rounds
+    user: object
+    now: object
+    policy: list  # the policy in words, read once for every workbook
+
+    def group_members(self, result):
+        return [r for r in self.city.units if r.group.pk == result.group.pk]
+
+
+def feedback_context(round_, *, user=None, groups=None, unit=None, published_only=False, now=None):
+    """Everything the feedback workbooks of a round share, read once.
+
+    `groups` is the reader's scope (None: all); `unit` narrows to one unit of it. Ranks and
+    averages are always those of the whole group and the whole city.
+    """
+    results = round_results(round_, groups=groups)
+    city = results if groups is None else round_results(round_)
+    chosen = [r for r in results.units if unit is None or r.unit.pk == unit.pk]
+    units = [r.unit for r in chosen]
+    ids = [r.round_unit.pk for r in chosen]
+    investigations = defaultdict(list)
+    for inv in Investigation.objects.filter(round_unit_id__in=ids).select_related("item"):
+        investigations[inv.round_unit_id].append(inv)
+    rectifications = defaultdict(list)
+    for rect in (
+        Rectification.objects.filter(
+            round_unit__unit__in=units, round_unit__round__opens_at__lte=round_.opens_at
+        )
+        .select_related("round_unit__round")
+        .order_by("round_unit__round__opens_at", "deadline", "id")
+    ):
+        rectifications[rect.round_unit.unit_id].append(rect)
+    return FeedbackContext(
+        round=round_,
+        results=results,
+        units=chosen,
+        city=city,
+        history=unit_history(round_, units, published_only=published_only),
+        investigations=investigations,
+        rectifications=rectifications,
+        user=user,
+        now=now or timezone.now(),
+        policy=policy_notes(round_),
+    )
+
+
+def _results_sheet(wb, ctx, result, footer):
+    members = ctx.group_members(result)
+    columns = [
+        Column("测评维度", width=30), Column("作答数", "int"), Column("有效票", "int"),
+        Column("满意率", "percent"), Column("基本满意率", "percent"), Column("不满意率", "percent"),
+        Column("满意+基本满意", "percent"), Column("95%区间下限", "percent"),
+        Column("95%区间上限", "percent"), Column("等次", "level"), Column("调查结论"),
+        Column("类别", "level"), Column("组内排名", "int"), Column("组内单位数", "int"),
+        Column("本组平均（满意+基本满意）", "percent"), Column("全市平均（满意+基本满意）", "percent"),
+    ]
+    rows = []
+    for kind in HEADLINE_KINDS:
+        d = result.dimensions[kind]
+        low, high = d.interval or (None, None)
+        rows.append([
+            kind.label, d.answered, d.valid,
+            *(x if d.valid else None for x in (d.satisfied, d.basic, d.dissatisfied, d.positive)),
+            low, high, d.level, conclusion_text(result, kind), result.dimension_finals[kind],
+            result.ranks.get(kind), len(members),
+            mean_positive(members, kind), mean_positive(ctx.city.units, kind),
+        ])
+    rows.append([
+        "总体（两项中较低者）", None, None, None, None, None, None, None, None,
+        result.level, "", result.final, result.ranks.get("overall"), len(members), None, None,
+    ])
+    table_sheet(wb, "测评结果", columns, rows, footer=footer)
+
+
+def _trend_sheet(wb, ctx, result, footer):
+    columns = [Column("测评轮次", width=30), Column("年度", "int")]
+    for kind in HEADLINE_KINDS:
+        columns += [Column(f"{kind.label}（满意+基本满意）", "percent", width=22), Column(f"{kind.label}等次", "level", width=22)]
+    columns += [Column("总体等次", "level"), Column("类别", "level"), Column("综合组内排名", "int")]
+    past = [(r, by_unit.get(result.unit.pk)) for r, by_unit in ctx.history]
+    rows = []
+    for round_, r in [*past, (ctx.round, result)]:
+        if r is None:
+            continue  # the unit was not surveyed in that round
+        row = [round_.name, round_.year]
+        for kind in HEADLINE_KINDS:
+            d = r.dimensions[kind]
+            row += [d.positive if d.valid else None, d.level]
+        row += [r.level, r.final, r.ranks.get("overall")]
+        rows.append(row)
+    table_sheet(wb, "历次测评", columns, rows, footer=footer)
+
+
+def _opinions_sheet(wb, result, footer):
+    columns = [Column("序号", "int", width=8), Column("意见建议", width=100, wrap=True)]
+    rows = (
+        [n, opinion]
+        for n, (_, opinion) in enumerate(
+            round_opinions([result.round_unit.pk]).iterator(chunk_size=2000), start=1
+        )
+    )
+    table_sheet(wb, "意见建议", columns, rows, footer=footer)
+
+
+def _follow_up_sheet(wb, ctx, result, footer):
+    columns = [
+        Column("事项", width=10), Column("测评轮次", width=26), Column("测评维度/期限", width=28),
+        Column("结论/状态", width=30), Column("情况/措施", width=70, wrap=True),
+    ]
+    rows = []
+    for inv in ctx.investigations.get(result.round_unit.pk, []):
+        rows.append([
+            "调查", ctx.round.name, ItemKind(inv.item.kind).label,
+            CONCLUSION_LABELS.get(inv.conclusion, inv.conclusion), inv.findings,
+        ])
+    for kind in HEADLINE_KINDS:
+        if conclusion_text(result, kind) == PENDING_CONCLUSION:
+            rows.append(["调查", ctx.round.name, kind.label, "待调查", ""])
+    for rect in ctx.rectifications.get(result.unit.pk, []):
+        rows.append([
+            "整改", rect.round_unit.round.name, f"{rect.deadline:%Y-%m-%d}",
+            rect.get_status_display(), rect.measures,
+        ])
+    table_sheet(wb, "调查与整改", columns, rows, footer=footer)
+
+
+def build_unit_feedback(ctx, result, out):
+    """Write one unit's feedback workbook to a path or file."""
+    unit = result.unit
+    footer = f"{unit.name} · {ctx.round.name} 结果反馈"
+    wb = new_workbook()
+    pairs = [
+        ("单位", unit.name),
+        ("单位代码", unit.code),
+        ("分组", unit.group.name),
+        ("测评轮次", ctx.round.name),
+        ("网上票数", result.round_unit.online_ballots, "int"),
+        ("纸质票数", result.round_unit.paper_ballots, "int"),
+        ("总体等次", result.level),
+        ("类别", result.final),
+        ("综合组内排名", result.ranks.get("overall"), "int"),
+        ("生成时间", f"{timezone.localtime(ctx.now):%Y-%m-%d %H:%M}"),
+        ("生成人", actor_name(ctx.user)),
+        *ctx.policy,
+        ("封存摘要", ctx.round.seal_digest or "未封存"),
+    ]
+    notes_sheet(wb, "说明", f"{unit.name} {ctx.round.name} 测评结果反馈", pairs, footer=footer)
+    _results_sheet(wb, ctx, result, footer)
+    _trend_sheet(wb, ctx, result, footer)
+    _opinions_sheet(wb, result, footer)
+    _follow_up_sheet(wb, ctx, result, footer)
+    wb.save(out)
+
+
+def feedback_filename(round_, unit):
+    name = f"{round_.name}-{unit.code}-{unit.name}-结果反馈.xlsx"
+    return name.replace("/", "_").replace("\\", "_")
+
+
+def feedback_zip_filename(round_):
+    return f"{round_.name}-各单位结果反馈.zip"
+
+
+def build_feedback_zip(ctx, out):
+    """Write every unit's feedback workbook in the context's scope into one .zip."""
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for result in ctx.units:
+            # One unit's workbook is small; it is built in memory and dropped at once.
+            buffer = io.BytesIO()
+            build_unit_feedback(ctx, result, buffer)
+            archive.writestr(feedback_filename(ctx.round, result.unit), buffer.getvalue())

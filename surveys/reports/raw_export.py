@@ -1,0 +1,165 @@
+"""The raw ballot export (原始票): every ballot of a round, anonymized, in constant memory.
+
+A row holds what the ballot holds and nothing more (unit, respondent category, channel, day,
+one answer per item, the opinion); never the ballot's id, so rows cannot be matched with
+anything else. Ballots are read with a database cursor in chunks, and each chunk's answers
+with one query, so memory does not grow with the number of ballots.
+"""
+
+import csv
+from collections import defaultdict
+from itertools import islice
+
+from django.db import connection
+
+from surveys.models import Answer, Ballot, Channel, RespondentCategory
+
+from .workbook import EXCEL_MAX_ROWS, Column, new_workbook, safe_text, table_sheet
+
+CHUNK_SIZE = 2000
+SHEET_TITLE = "原始票"
+
+
+def _chunk_size(requested):
+    # SQLite refuses more than 999 parameters in one query on older builds.
+    limit = connection.features.max_query_params or requested
+    return max(1, min(requested, limit - 1))
+
+
+class BallotRows:
+    """Headers and rows of a round's ballots within a scope of round units."""
+
+    def __init__(self, round_, round_units, *, chunk_size=CHUNK_SIZE):
+        self.round = round_
+        self.round_units = {ru.pk: ru for ru in round_units}
+        self.items = list(round_.items.rated().order_by("order", "id"))
+        self.scale = round_.scale_def
+        self.chunk_size = _chunk_size(chunk_size)
+        self.categories = dict(RespondentCategory.objects.values_list("pk", "name"))
+        self.channels = dict(Channel.choices)
+        self.labels = {o.value: o.label for o in self.scale.options}
+        self.written = 0
+
+    @property
+    def headers(self):
+        items = [f"{n}. {item.text}" for n, item in enumerate(self.items, start=1)]
+        return ["单位代码", "单位名称", "参评人员类别", "渠道", "日期", *items, "意见建议"]
+
+    @property
+    def columns(self):
+        widths = [12, 24, 14, 8, 12]
+        cols = [Column(h, "date" if h == "日期" else "text", width=w) for h, w in zip(self.headers, widths)]
+        cols += [Column(h, width=16) for h in self.headers[5:-1]]
+        cols.append(Column("意见建议", width=60, wrap=False))
+        return cols
+
+    def ballots(self):
+        # Ordered by unit and day; the id only breaks ties so that the cursor is stable.
+        return (
+            Ballot.objects.filter(round_unit_id__in=list(self.round_units))
+            .order_by("round_unit_id", "cast_on", "id")
+            .values_list("id", "round_unit_id", "category_id", "channel", "cast_on", "opinion")
+        )
+
+    def chunks(self):
+        cursor = self.ballots().iterator(chunk_size=self.chunk_size)
+        while chunk := list(islice(cursor, self.chunk_size)):
+            yield chunk
+
+    def __iter__(self):
+        """Rows of plain values, text already made safe: option labels, None when blank."""
+        self.written = 0
+        units = {
+            pk: (safe_text(ru.unit.code), safe_text(ru.unit.name))
+            for pk, ru in self.round_units.items()
+        }
+        categories = {pk: safe_text(name) for pk, name in self.categories.items()}
+        item_ids = [item.pk for item in self.items]
+        labels = self.labels
+        for chunk in self.chunks():
+            answers = defaultdict(dict)
+            for ballot_id, item_id, option in Answer.objects.filter(
+                ballot_id__in=[b[0] for b in chunk]
+            ).values_list("ballot_id", "item_id", "option"):
+                answers[ballot_id][item_id] = option
+            for ballot_id, ru_id, category_id, channel, cast_on, opinion in chunk:
+                self.written += 1
+                given = answers.get(ballot_id, {})
+                yield [
+                    *units[ru_id], categories.get(category_id), self.channels.get(channel, channel),
+                    cast_on, *(labels.get(given.get(pk)) for pk in item_ids),
+                    safe_text(opinion) if opinion else None,
+                ]
+
+
+def write_ballots_xlsx(rows, out):
+    """Write the rows to a write-only workbook; returns the number of ballots written.
+
+    A sheet holds at most 1,048,575 rows under its header; further rows continue on
+    原始票（续1）, 原始票（续2）…
+    """
+    wb = new_workbook()
+    per_sheet = EXCEL_MAX_ROWS - 1
+    stream = iter(rows)
+    total, part = 0, 0
+    while True:
+        first = next(stream, None)
+        if first is None and part:
+            break
+        title = SHEET_TITLE if not part else f"{SHEET_TITLE}（续{part}）"
+        batch = [] if first is None else _prepend(first, islice(stream, per_sheet - 1))
+        written = table_sheet(
+            wb, title, rows.columns, batch, footer=rows.round.name, fit=False, styled=False
+        )
+        total += written
+        part += 1
+        if written < per_sheet:
+            break
+    wb.save(out)
+    return total
+
+
+def _prepend(first, rest):
+    yield first
+    yield from rest
+
+
+class _Echo:
+    """A file-like object whose write() hands back the line, for csv.writer."""
+
+    def write(self, value):
+        return value
+
+
+def _csv_row(row):
+    # Text is already neutralized by BallotRows; dates go out as ISO days.
+    return [value.isoformat() if hasattr(value, "isoformat") else value for value in row]
+
+
+def iter_ballots_csv(rows, lines_per_piece=500):
+    """CSV text in pieces, UTF-8 with a BOM so that Excel shows the Chinese correctly.
+
+    Free text is neutralized as in the workbooks: CSV is where formula injection bites.
+    """
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(rows.headers)
+    lines = []
+    for row in rows:
+        lines.append(writer.writerow(_csv_row(row)))
+        if len(lines) >= lines_per_piece:
+            yield "".join(lines)
+            lines = []
+    if lines:
+        yield "".join(lines)
+
+
+def write_ballots_csv(rows, path):
+    """Write the same bytes as the CSV download to a path; returns the ballot count."""
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        for piece in iter_ballots_csv(rows):
+            fh.write(piece)
+    return rows.written
+
+
+def ballots_filename(round_, ext):
+    return f"{round_.name}-原始票（匿名）.{ext}"

@@ -1,0 +1,249 @@
+"""The round report, read back with openpyxl and compared with round_results' figures."""
+
+import io
+
+import openpyxl
+import pytest
+
+from surveys import scoring
+from surveys.breakdowns import HIDDEN_NOTE, OTHER_LABEL
+from surveys.models import HEADLINE_KINDS, ItemKind
+from surveys.reports.round_report import DIMENSION_SHORT, SHEETS, build_round_report
+from surveys.selectors import round_results
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def data():
+    return factories.reported_city()
+
+
+def build(round_, **kw):
+    out = io.BytesIO()
+    build_round_report(round_, out, **kw)
+    out.seek(0)
+    return openpyxl.load_workbook(out)
+
+
+def table(ws):
+    """{header: column index} and the data rows (until the first empty row)."""
+    rows = list(ws.iter_rows(values_only=True))
+    headers = {h: i for i, h in enumerate(rows[0])}
+    data = []
+    for row in rows[1:]:
+        if all(v is None for v in row):
+            break
+        data.append(row)
+    return headers, data
+
+
+def exactly(fraction):
+    """The float Excel keeps (openpyxl writes 16 significant digits; Excel reads 15)."""
+    return pytest.approx(float(fraction), rel=1e-14, abs=0)
+
+
+def test_sheets_in_order(data):
+    wb = build(data["round"])
+    assert wb.sheetnames == SHEETS
+
+
+def test_every_rate_level_and_rank_matches_round_results(data):
+    r = data["round"]
+    wb = build(r)
+    expected = {res.unit.code: res for res in round_results(r).units}
+    headers, rows = table(wb["汇总"])
+    assert [row[headers["单位代码"]] for row in rows] == list(expected)
+    for row in rows:
+        res = expected[row[headers["单位代码"]]]
+        ru = res.round_unit
+        assert row[headers["网上票数"]] == ru.online_ballots
+        assert row[headers["纸质票数"]] == ru.paper_ballots
+        for kind in HEADLINE_KINDS:
+            d, short = res.dimensions[kind], DIMENSION_SHORT[kind]
+            if d.valid:
+                assert row[headers[f"{short}满意率"]] == exactly(d.satisfied)
+                assert row[headers[f"{short}满意+基本满意"]] == exactly(d.positive)
+                assert row[headers[f"{short}95%区间下限"]] == exactly(d.interval[0])
+            else:
+                assert row[headers[f"{short}满意+基本满意"]] is None
+            assert row[headers[f"{short}等次"]] == d.level.label
+            assert row[headers[f"{short}组内排名"]] == res.ranks[kind]
+        assert row[headers["总体等次"]] == res.level.label
+        assert row[headers["调查结论（最终类别）"]] == res.final.label
+        assert row[headers["综合组内排名"]] == res.ranks["overall"]
+
+    for kind in HEADLINE_KINDS:
+        headers, rows = table(wb[kind.label])
+        for row in rows:
+            res = expected[row[headers["单位代码"]]]
+            d = res.dimensions[kind]
+            assert row[headers["满意"]] == d.counts.get(1, 0)
+            assert row[headers["有效票"]] == d.valid
+            if d.valid:
+                assert row[headers["满意+基本满意"]] == exactly(d.positive)
+                assert row[headers["不满意率"]] == exactly(d.dissatisfied)
+            else:
+                assert row[headers["满意+基本满意"]] is None
+            assert row[headers["等次"]] == d.level.label
+            assert row[headers["类别"]] == res.dimension_finals[kind].label
+            assert row[headers["组内排名"]] == res.ranks[kind]
+
+
+def test_the_level_comes_from_scoring_not_from_the_rounded_float(data):
+    """7,999 of 10,000 prints as 80.0% but does not reach 80%: the text follows the Fraction."""
+    from surveys.models import RoundUnit, Tally
+
+    r = data["round"]
+    edge_unit = factories.unit(group_=data["groups"][1])
+    edge = RoundUnit.objects.create(round=r, unit=edge_unit, paper_ballots=10000, paper_forms_issued=10000)
+    crowd = factories.category()
+    for kind in HEADLINE_KINDS:
+        item = factories.headline(r, kind)
+        Tally.objects.create(round_unit=edge, item=item, category=crowd, option=1, count=7999)
+        Tally.objects.create(round_unit=edge, item=item, category=crowd, option=3, count=2001)
+    wb = build(r)
+    headers, rows = table(wb["汇总"])
+    row = next(row for row in rows if row[headers["单位代码"]] == edge_unit.code)
+    cell = row[headers["选拔任用满意+基本满意"]]
+    assert f"{cell:.1%}" == "80.0%"
+    assert row[headers["选拔任用等次"]] == scoring.Level.BASIC.label
+    assert row[headers["总体等次"]] == scoring.Level.BASIC.label
+
+
+def test_numbers_are_numbers_with_percent_formats_and_level_fills(data):
+    wb = build(data["round"])
+    ws = wb["汇总"]
+    headers = {c.value: c.column for c in ws[1]}
+    cell = ws.cell(row=2, column=headers["选拔任用满意率"])
+    assert isinstance(cell.value, float)
+    assert cell.number_format == "0.0%"
+    level = ws.cell(row=2, column=headers["选拔任用等次"])
+    assert level.value == "群众满意单位"
+    assert level.fill.fgColor.rgb.endswith("C6EFCE")
+    assert ws.cell(row=2, column=headers["网上票数"]).data_type == "n"
+
+
+def test_layout_frozen_filtered_fitted_and_printable(data):
+    wb = build(data["round"])
+    for name in SHEETS[1:]:
+        ws = wb[name]
+        assert ws.freeze_panes == "A2", name
+        assert ws.auto_filter.ref.startswith("A1:"), name
+        assert ws.page_setup.orientation == "landscape"
+        assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.print_title_rows == "$1:$1"
+        assert ws[1][0].font.b
+    widths = wb["汇总"].column_dimensions
+    assert widths["C"].width >= len("主城1区") * 2  # Chinese characters are measured double
+
+
+def test_notes_state_the_policy(data):
+    r = data["round"]
+    staff = factories.staff(first_name="王")
+    wb = build(r, user=staff)
+    notes = {row[0]: row[1] for row in wb["说明"].iter_rows(min_row=3, values_only=True)}
+    assert notes["测评轮次"] == r.name
+    assert notes["生成人"] == "王"
+    assert notes["“不了解”是否计入有效票"].startswith("计入")
+    assert notes["封存摘要"] == "未封存"
+    assert "较低" in notes["总体等次"]
+    assert notes["可靠评定的最少有效票"] == 30
+
+
+def test_notes_follow_the_round_settings(db):
+    units = [factories.unit()]
+    r = factories.round_(units, unknown_in_denominator=False)
+    r.seal_digest = "ab" * 32
+    r.save()
+    wb = build(r)
+    notes = {row[0]: row[1] for row in wb["说明"].iter_rows(min_row=3, values_only=True)}
+    assert notes["“不了解”是否计入有效票"].startswith("不计入")
+    assert notes["封存摘要"] == "ab" * 32
+
+
+def test_opinions_are_neutralized_and_never_formulas(data):
+    wb = build(data["round"])
+    ws = wb["意见建议"]
+    texts = [row[3] for row in ws.iter_rows(min_row=2, values_only=True)]
+    assert "'=HYPERLINK(\"http://x\",\"点我\")" in texts
+    assert "'-1+2" in texts and "'@SUM(A1)" in texts and "希望加强干部监督" in texts
+    assert all(c.data_type == "s" for row in ws.iter_rows(min_row=2) for c in row)
+    # Sorted by text inside a unit, not by the order ballots arrived.
+    assert texts == sorted(texts)
+
+
+def test_item_detail_counts_every_item_and_option(data):
+    r = data["round"]
+    wb = build(r)
+    headers, rows = table(wb["指标明细"])
+    items = r.items.rated().count()
+    assert len(rows) == items * r.round_units.count()
+    row = next(
+        row for row in rows
+        if row[headers["单位名称"]] == "主城2区" and row[headers["类型"]] == ItemKind.SELECTION.label
+    )
+    assert [row[headers[x]] for x in ("满意", "基本满意", "不满意", "不了解")] == [5, 3, 2, 1]
+    assert row[headers["满意+基本满意"]] == pytest.approx(8 / 11)
+
+
+def test_category_breakdown_suppresses_small_cells(data):
+    wb = build(data["round"])
+    headers, rows = table(wb["分类统计"])
+    far = [row for row in rows if row[headers["单位名称"]] == "远郊1区"]
+    labels = {row[headers["参评人员类别"]] for row in far}
+    assert "领导干部" in labels
+    assert "党代表" not in labels  # 3 answers: never shown alone
+    assert HIDDEN_NOTE in labels or OTHER_LABEL in labels
+    hidden = [row for row in far if row[headers["参评人员类别"]] == HIDDEN_NOTE]
+    assert all(row[headers["作答数"]] is None and row[headers["满意率"]] is None for row in hidden)
+
+
+def test_turnout_counts_codes_and_forms(data):
+    wb = build(data["round"])
+    headers, rows = table(wb["回收情况"])
+    row = next(row for row in rows if row[headers["单位名称"]] == "主城1区")
+    assert row[headers["测评码发出"]] == 10
+    assert row[headers["测评码已使用"]] == 4
+    assert row[headers["测评码已作废"]] == 1
+    assert row[headers["纸质票发出"]] == 11
+    assert row[headers["合计票数"]] == 15
+    assert row[headers["回收率"]] == pytest.approx(15 / 20)
+
+
+def test_a_limited_scope_gets_only_its_units(data):
+    main = data["groups"][0]
+    wb = build(data["round"], groups=[main])
+    headers, rows = table(wb["汇总"])
+    assert {row[headers["分组"]] for row in rows} == {"主城区"}
+    _, opinion_rows = table(wb["意见建议"])
+    assert {row[0] for row in opinion_rows} == {"主城区"}
+
+
+def test_query_count_does_not_grow_with_units(data, django_assert_max_num_queries):
+    for _ in range(6):
+        factories.unit(group_=data["groups"][1])
+    with django_assert_max_num_queries(20):
+        build(data["round"])
+
+
+def test_weighted_rounds_report_the_weighted_rates_and_the_weights(db):
+    from surveys.models import RespondentCategory
+
+    crowd, cadres = RespondentCategory.objects.get(name="群众"), RespondentCategory.objects.get(name="领导干部")
+    unit = factories.unit()
+    r = factories.round_([unit], use_weights=True, categories=[(crowd, 3), (cadres, 1)])
+    ru = r.round_units.get()
+    factories.ballots(ru, [1] * 9 + [3], category_=crowd)
+    factories.ballots(ru, [1] * 5 + [3] * 5, category_=cadres)
+    wb = build(r)
+    [expected] = round_results(r).units
+    d = expected.dimensions[ItemKind.SELECTION]
+    assert d.weighted
+    headers, rows = table(wb["汇总"])
+    assert rows[0][headers["选拔任用满意+基本满意"]] == exactly(d.positive)  # (3·0.9 + 0.5) / 4
+    notes = {row[0]: row[1] for row in wb["说明"].iter_rows(min_row=3, values_only=True)}
+    assert "群众 ×3" in notes["权重"] and "领导干部 ×1" in notes["权重"]
