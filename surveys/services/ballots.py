@@ -9,7 +9,7 @@ deadlock. See docs/design.md.
 from collections import Counter
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
@@ -142,6 +142,12 @@ def tallies_verify(*, round_):
 @transaction.atomic
 def tallies_rebuild(*, round_):
     """Recount a round's tallies and ballot counters from its ballots (after bulk loads)."""
+    if connection.vendor == "postgresql":
+        # After a bulk load the planner still believes the tables are empty and picks
+        # nested loops that take minutes over a few hundred thousand answers.
+        with connection.cursor() as cursor:
+            for model in (Ballot, Answer, Tally, RoundUnit):
+                cursor.execute(f"ANALYZE {model._meta.db_table}")
     # By unit ids, not through a join: the planner then uses the tally index directly.
     unit_ids = list(RoundUnit.objects.filter(round=round_).values_list("pk", flat=True))
     Tally.objects.filter(round_unit_id__in=unit_ids).delete()
