@@ -7,7 +7,7 @@ export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev browser-deps bench clean
+.PHONY: run test install bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c "import sys; sys.exit(sys.version_info[:2] != (3, 11))" || { echo "需要 Python 3.11"; exit 1; }
@@ -29,8 +29,9 @@ run: install
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# make bench BENCH='dashboards --ballots 1000000' (needs DATABASE_URL to a PostgreSQL server)
 bench: install
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks $(BENCH)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
