@@ -3,34 +3,16 @@
 Screenshots go to /tmp/dashboards-*.png (and the test's tmp_path) for a person to look at.
 """
 
-import importlib
 import shutil
 from datetime import timedelta
 
 import pytest
-from django.apps import apps
 
 from surveys import dashboards
 from surveys.models import Round, RoundStatus
 from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def seed_rows():
-    """Transactional tests flush every table after each test, the data migrations' rows
-    too (role groups, respondent categories): put them back first."""
-    from django.contrib.auth.models import Group, Permission
-
-    from accounts.roles import ROLE_PERMISSIONS
-
-    for name, perms in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        for perm in perms:
-            app_label, codename = perm.split(".")
-            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-    importlib.import_module("surveys.migrations.0002_default_categories").add_categories(apps, None)
 
 
 def publish(r, days_ago=0):

@@ -1,45 +1,13 @@
 """Downloading reports in real headless Chromium, from the reports page."""
 
-import importlib
 import zipfile
 
 import openpyxl
 import pytest
-from django.apps import apps
 
 from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _seed_rows():
-    """The rows the data migrations create: the role groups and the respondent categories."""
-    from django.contrib.auth.models import Group, Permission
-
-    from accounts.roles import ROLE_PERMISSIONS
-
-    for name, perms in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        for perm in perms:
-            app_label, codename = perm.split(".")
-            group.permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
-    importlib.import_module("surveys.migrations.0002_default_categories").add_categories(apps, None)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def seed_rows(django_db_setup, django_db_blocker):
-    """Make sure the data migrations' rows exist before this module and after it.
-
-    A transactional test ends by flushing every table, those rows included; other
-    transactional tests (test_smoke.py) expect them. Module scope runs after the flush.
-    """
-    with django_db_blocker.unblock():
-        _seed_rows()
-    yield
-    with django_db_blocker.unblock():
-        _seed_rows()
 
 
 def log_in(page, live_server, username):

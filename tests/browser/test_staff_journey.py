@@ -1,12 +1,7 @@
 """A staff member sets up a round in real headless Chromium: wizard, open, see it running."""
 
-import importlib
-
 import pytest
-from django.apps import apps
-from django.contrib.auth.models import Group, Permission
 
-from accounts.roles import ROLE_PERMISSIONS
 from audit.models import AuditEntry
 from surveys.models import Round, RoundStatus
 from tests import factories
@@ -14,18 +9,6 @@ from tests import factories
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SHOTS = "/tmp/i4-staff-{}.png"
-
-
-@pytest.fixture(autouse=True)
-def migration_data(transactional_db):
-    """Transactional tests flush the tables after each test, taking the rows the data
-    migrations made (roles, respondent categories) with them; put them back."""
-    for name, perms in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        for perm in perms:
-            app_label, codename = perm.split(".")
-            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-    importlib.import_module("surveys.migrations.0002_default_categories").add_categories(apps, None)
 
 
 def test_staff_creates_and_opens_a_round_through_the_wizard(live_server, page):

@@ -8,9 +8,6 @@ from surveys.models import Ballot, Channel, ItemKind
 from surveys.services.codes import codes_issue
 from tests import factories
 
-# Kept under tests/surveys so that, among transactional tests (run last, in path order),
-# they come after tests/browser: each flush empties the rows data migrations add, and
-# these tests put them back (factories.reference_data) while the smoke test does not.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = os.environ.get("SCREENSHOT_DIR")
 
@@ -24,7 +21,6 @@ def login(page, live_server, user):
 
 
 def test_keying_with_number_keys_and_enter(live_server, page, tmp_path):
-    factories.reference_data()
     r = factories.city()["round"]
     ru = r.round_units.select_related("unit").first()
     ru.paper_forms_issued = 10
@@ -49,7 +45,6 @@ def test_keying_with_number_keys_and_enter(live_server, page, tmp_path):
 
 
 def test_slips_page(live_server, page, tmp_path):
-    factories.reference_data()
     r = factories.city()["round"]
     ru = r.round_units.first()
     user = factories.staff(username="printer")

@@ -9,9 +9,6 @@ from surveys import codes
 from surveys.models import AccessCode, Ballot, CodeStatus
 from tests import factories
 
-# Kept under tests/surveys so that, among transactional tests (run last, in path order),
-# they come after tests/browser: each flush empties the rows data migrations add, and
-# these tests put them back (factories.reference_data) while the smoke test does not.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = os.environ.get("SCREENSHOT_DIR")
 
@@ -32,7 +29,6 @@ def phone(browser):
 
 def test_phone_respondent_answers_without_javascript(live_server, phone, tmp_path):
     cache.clear()
-    factories.reference_data()
     city = factories.city()
     r = city["round"]
     ru = r.round_units.select_related("unit").first()

@@ -15,7 +15,6 @@ THREADS = 8
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_one_code_many_threads_one_ballot():
-    factories.reference_data()
     city = factories.city()
     r = city["round"]
     ru = r.round_units.first()
