@@ -2,14 +2,12 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-# XStatic-Bootstrap builds from source and needs setuptools<81.
-export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run test install bench clean
 
-$(VENV)/.installed: pyproject.toml constraints.txt
+$(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c "import sys; sys.exit(sys.version_info[:2] != (3, 11))" || { echo "需要 Python 3.11"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip

@@ -3,8 +3,8 @@
 import os
 from pathlib import Path
 
+import bootstrap as bootstrap_static
 import dj_database_url
-import xstatic.pkg.bootstrap
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -117,7 +117,7 @@ STATIC_URL = "static/"
 # Third-party assets come from Python packages and are served by the app: no CDN.
 STATICFILES_DIRS = [
     BASE_DIR / "static",
-    ("vendor/bootstrap", xstatic.pkg.bootstrap.BASE_DIR),
+    ("vendor/bootstrap", Path(bootstrap_static.__file__).parent / "static" / "bootstrap"),
 ]
 WHITENOISE_USE_FINDERS = True
 
