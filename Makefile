@@ -21,6 +21,10 @@ run: install
 	$(PY) manage.py createcachetable
 	$(PY) manage.py seed_demo
 	@echo "问卷入口: http://$(HOST):$(PORT)/s/    工作台: http://$(HOST):$(PORT)/"
+	@# The task worker runs long work (close and seal, exports, imports) beside the server,
+	@# and stops with it.
+	$(PY) manage.py db_worker --no-startup-delay & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # With DATABASE_URL set, the suite runs against that database.

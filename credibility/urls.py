@@ -13,6 +13,7 @@ urlpatterns = [
     path("results/", include("surveys.urls_dashboards")),
     path("reports/", include("surveys.urls_reports")),
     path("audit/", include("audit.urls")),
+    path("jobs/", include("jobs.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

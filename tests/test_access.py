@@ -15,6 +15,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from jobs.models import Job
 from surveys.models import CodeBatch, ItemKind, PaperBatch, Rectification
 from surveys.services.rounds import round_close, round_publish
 from tests import factories
@@ -76,6 +77,11 @@ EXPECTED = {
     # The live turnout screen exists only while a round is open; world's round is published.
     "dashboards:live": rule(302, 404, 404, 404),
     "respondent:start": PUBLIC,
+    # A job is its starter's (world's staff member); administrators see every job.
+    "jobs:list": SIGNED_IN,
+    "jobs:detail": rule(302, 404, 200, 200),
+    "jobs:status": rule(302, 404, 200, 200),
+    "jobs:download": rule(302, 404, 404, 404),  # world's job made no file
     "respondent:thanks": PUBLIC,
 }
 
@@ -94,8 +100,9 @@ def world(city):
     code_batch = CodeBatch.objects.create(round_unit=below, size=0, created_by=staff)
     paper_batch = PaperBatch.objects.create(round_unit=below, label="第1批", double_keyed=True,
                                              created_by=staff)
+    job = Job.objects.create(kind="t", label="任务", handler="x", created_by=staff)
     return {
-        "code_batch": code_batch, "paper_batch": paper_batch,
+        "job": job, "code_batch": code_batch, "paper_batch": paper_batch,
         "staff": staff, "round": r, "round_unit": below, "rectification": measure,
         "unit": below.unit, "group": below.unit.group, "account": factories.leader(),
     }
@@ -132,7 +139,7 @@ ARGS = {
     "fieldwork:paper_reconcile": lambda w: {"pk": w["paper_batch"].pk},
 }
 # Any other URL with a single `pk` in these namespaces takes this object of `world`.
-DEFAULT_PK = {"rounds": "round", "fieldwork": "round_unit", "dashboards": "round", "reports": "round"}
+DEFAULT_PK = {"jobs": "job", "rounds": "round", "fieldwork": "round_unit", "dashboards": "round", "reports": "round"}
 
 
 def walk(resolver=None, prefix="", namespace=""):

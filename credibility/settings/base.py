@@ -35,10 +35,13 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "audit",
     "units",
     "surveys",
+    "jobs",
 ]
 
 MIDDLEWARE = [
@@ -148,3 +151,17 @@ LOGGING = {
 # passwords for one username or from one address lock logins for the window (seconds).
 LOGIN_THROTTLE_ATTEMPTS = int(os.environ.get("LOGIN_THROTTLE_ATTEMPTS", 5))
 LOGIN_THROTTLE_WINDOW = int(os.environ.get("LOGIN_THROTTLE_WINDOW", 15 * 60))
+
+# Long work (close and seal, exports, imports) runs in a task worker: `manage.py db_worker`
+# (started by `make run`; see docs/jobs.md). JOBS_IMMEDIATE=1 runs it inside the request
+# instead, for a machine where no worker runs.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend"
+        if env_bool("JOBS_IMMEDIATE", False)
+        else "django_tasks_db.DatabaseBackend",
+    }
+}
+# Result files of jobs (exports): outside the static and media roots, served only to the
+# job's starter through the app.
+JOBS_ROOT = Path(os.environ.get("JOBS_ROOT", BASE_DIR / "var" / "jobs"))

@@ -10,3 +10,5 @@ STORAGES = {
 }
 # The live server thread must not keep connections open past a test (PostgreSQL teardown).
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Jobs run inside the test, on enqueue; tests/jobs also drive the real worker once.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
