@@ -87,8 +87,8 @@ def main(args=None):
 
     from benchmarks.data import make_round
     from surveys import dashboards
+    from surveys.ballots import tallies_verify
     from surveys.models import Ballot, Round, RoundUnit
-    from surveys.services.ballots import tallies_verify
 
     if options.round:
         round_ = Round.objects.get(pk=options.round)

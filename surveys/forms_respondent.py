@@ -2,8 +2,8 @@
 
 from django import forms
 
+from .ballots import OPINION_MAX_LENGTH
 from .models import ItemKind
-from .services.ballots import OPINION_MAX_LENGTH
 
 SKIP_LABEL = "不作答"
 

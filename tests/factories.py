@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from accounts.models import Scope
 from accounts.roles import ADMIN, LEADER, STAFF
+from surveys.ballots import ballot_submit
 from surveys.models import Channel, Item, ItemKind, RespondentCategory, Round, RoundStatus
-from surveys.services.ballots import ballot_submit
 from surveys.services.rounds import round_create
 from units.models import Unit, UnitGroup, UnitKind
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from audit.services import audit_record
 
 from .. import codes
+from ..ballots import ballot_submit
 from ..models import AccessCode, Channel, CodeBatch, CodeStatus, RoundStatus, RoundUnit
-from .ballots import ballot_submit
 
 MAX_BATCH_SIZE = 5000
 

@@ -14,6 +14,7 @@ from django.db.models import Count
 
 from audit.services import audit_record
 
+from ..ballots import ballot_submit
 from ..models import (
     Channel,
     PaperBatch,
@@ -23,7 +24,6 @@ from ..models import (
     RoundStatus,
     RoundUnit,
 )
-from .ballots import ballot_submit
 
 
 def _require_open(round_):

@@ -10,11 +10,11 @@ from fractions import Fraction
 import pytest
 
 from surveys import dashboards, scoring
+from surveys.ballots import ballot_submit
 from surveys.breakdowns import HIDDEN_NOTE
 from surveys.models import Channel, ItemKind, Rectification, Round, RoundStatus
 from surveys.scales import FOUR
 from surveys.selectors import mean_positive, round_results
-from surveys.services.ballots import ballot_submit
 from tests import factories
 
 pytestmark = pytest.mark.django_db

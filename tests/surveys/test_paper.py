@@ -3,8 +3,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from audit.models import AuditEntry
+from surveys.ballots import tallies_verify
 from surveys.models import Ballot, Channel, ItemKind, PaperBatchStatus, PaperEntry, Round
-from surveys.services.ballots import tallies_verify
 from surveys.services.paper import (
     paper_batch_close_keying,
     paper_batch_count,

@@ -7,9 +7,9 @@ from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
 from audit.models import AuditEntry
+from surveys.ballots import tallies_verify
 from surveys.models import Ballot, Channel, ItemKind, Round
 from surveys.paper_import import CATEGORY_HEADER, OPINION_HEADER, UNIT_HEADER, columns
-from surveys.services.ballots import tallies_verify
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -4,9 +4,9 @@ import pytest
 from django.core.management import call_command
 
 from surveys import scoring
+from surveys.ballots import tallies_verify
 from surveys.models import AccessCode, Ballot, Round, RoundStatus, Tally
 from surveys.selectors import round_results
-from surveys.services.ballots import tallies_verify
 from units.models import Unit, UnitKind
 
 pytestmark = pytest.mark.django_db

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import Scope
 from accounts.roles import ADMIN, LEADER, STAFF
 from surveys import codes, scoring, sealing
+from surveys.ballots import tallies_rebuild
 from surveys.demo_city import DEPARTMENT_GROUPS, DISTRICT_GROUPS, OPINIONS, short_name
 from surveys.models import (
     AccessCode,
@@ -32,7 +33,6 @@ from surveys.models import (
     RoundUnit,
 )
 from surveys.selectors import round_results
-from surveys.services.ballots import tallies_rebuild
 from surveys.services.rounds import round_create
 from units.models import Unit, UnitGroup, UnitKind
 

@@ -13,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
-from ..models import Answer, Ballot, Channel, ItemKind, Round, RoundStatus, RoundUnit, Tally
+from .models import Answer, Ballot, Channel, ItemKind, Round, RoundStatus, RoundUnit, Tally
 
 OPINION_MAX_LENGTH = 1000
 
