@@ -80,7 +80,7 @@ def make_round(units=120, ballots=1_000_000, history=0, out=print):
 
     from surveys.ballots import tallies_rebuild
     from surveys.models import Round, RoundStatus
-    from surveys.services.rounds import round_create
+    from surveys.rounds.services import round_create
     from units.models import Unit, UnitGroup, UnitKind
 
     _require_postgres()

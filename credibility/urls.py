@@ -8,7 +8,7 @@ urlpatterns = [
     path("s/", include("surveys.urls_respondent")),
     path("accounts/", include("accounts.urls")),
     path("units/", include("units.urls")),
-    path("rounds/", include("surveys.urls_rounds")),
+    path("rounds/", include("surveys.rounds.urls")),
     path("fieldwork/", include("surveys.urls_fieldwork")),
     path("results/", include("surveys.urls_dashboards")),
     path("reports/", include("surveys.urls_reports")),

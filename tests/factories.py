@@ -10,7 +10,7 @@ from accounts.models import Scope
 from accounts.roles import ADMIN, LEADER, STAFF
 from surveys.ballots import ballot_submit
 from surveys.models import Channel, Item, ItemKind, RespondentCategory, Round, RoundStatus
-from surveys.services.rounds import round_create
+from surveys.rounds.services import round_create
 from units.models import Unit, UnitGroup, UnitKind
 
 _seq = count(1)

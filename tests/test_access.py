@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from surveys.models import CodeBatch, ItemKind, PaperBatch, Rectification
-from surveys.services.rounds import round_close, round_publish
+from surveys.rounds.services import round_close, round_publish
 from tests import factories
 
 pytestmark = pytest.mark.django_db

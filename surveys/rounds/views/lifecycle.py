@@ -5,11 +5,10 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 
 from accounts.roles import staff_required
+from surveys.models import Round
 
-from ..forms_rounds import ReopenForm
-from ..models import Round
-from ..services import investigations
-from ..services import rounds as services
+from .. import investigations, services
+from ..forms import ReopenForm
 
 ACTIONS = {
     "open": (services.round_open, "开启测评", "测评已开启。"),

@@ -8,11 +8,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from accounts.roles import staff_required
+from surveys.models import HEADLINE_KINDS, Investigation, Item, Rectification, Round, RoundUnit
+from surveys.selectors import round_results
 
-from ..forms_rounds import InvestigationForm, RectificationForm
-from ..models import HEADLINE_KINDS, Investigation, Item, Rectification, Round, RoundUnit
-from ..selectors import round_results
-from ..services import investigations as services
+from .. import investigations as services
+from ..forms import InvestigationForm, RectificationForm
 
 
 @staff_required

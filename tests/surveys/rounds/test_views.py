@@ -4,7 +4,7 @@ import pytest
 
 from audit.models import AuditEntry
 from surveys.models import Item, ItemKind, Round, RoundStatus
-from surveys.services.rounds import round_close, round_open
+from surveys.rounds.services import round_close, round_open
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -7,10 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record, diff
-
-from .. import scoring
-from ..models import HEADLINE_KINDS, Investigation, Rectification, RoundStatus
-from ..selectors import round_results
+from surveys import scoring
+from surveys.models import HEADLINE_KINDS, Investigation, Rectification, RoundStatus
+from surveys.selectors import round_results
 
 RESULTS_STATUSES = (RoundStatus.CLOSED, RoundStatus.PUBLISHED)
 

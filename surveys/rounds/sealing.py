@@ -13,7 +13,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .models import Answer, Ballot
+from surveys.models import Answer, Ballot
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.forms import modelformset_factory
 
+from surveys import scoring
+from surveys.models import Item, Rectification, RespondentCategory, Round
 from units.models import Unit, UnitKind
-
-from . import scoring
-from .models import Item, Rectification, RespondentCategory, Round
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 

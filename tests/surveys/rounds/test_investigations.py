@@ -8,9 +8,9 @@ from django.core.exceptions import ValidationError
 from audit.models import AuditEntry
 from surveys import scoring
 from surveys.models import ItemKind, RoundStatus
+from surveys.rounds import investigations as services
+from surveys.rounds.services import round_close
 from surveys.selectors import round_results
-from surveys.services import investigations as services
-from surveys.services.rounds import round_close
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from surveys.models import Item, ItemKind, RoundStatus
-from surveys.services import rounds as services
+from surveys.rounds import services
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.generic import ListView
 
 from accounts.roles import StaffRequiredMixin, staff_required
+from surveys.models import Item, Round, RoundStatus
 from units.models import UnitKind
 
-from ..forms_rounds import (
+from .. import services
+from ..forms import (
     ItemAddForm,
     ItemFormSet,
     RoundBasicsForm,
@@ -18,8 +20,6 @@ from ..forms_rounds import (
     RoundSettingsForm,
     RoundUnitsForm,
 )
-from ..models import Item, Round, RoundStatus
-from ..services import rounds as services
 
 STEPS = [("rounds:edit", "基本信息"), ("rounds:units", "参评单位"),
          ("rounds:questionnaire", "问卷"), ("rounds:settings", "评定规则")]

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from .views import round_followup, round_lifecycle, rounds
+from .views import followup as round_followup
+from .views import lifecycle as round_lifecycle
+from .views import setup as rounds
 
 app_name = "rounds"
 urlpatterns = [

@@ -4,9 +4,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from surveys import sealing
 from surveys.models import Answer, Ballot, RoundStatus
-from surveys.services.rounds import round_close, round_verify
+from surveys.rounds import sealing
+from surveys.rounds.services import round_close, round_verify
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from audit.services import audit_record, diff
-
-from .. import sealing
-from ..models import (
+from surveys.models import (
     Item,
     ItemKind,
     RespondentCategory,
@@ -18,7 +16,9 @@ from ..models import (
     RoundStatus,
     RoundUnit,
 )
-from ..questionnaire import HEADLINE_ITEMS, OPINION_ITEM, STANDARD_SUB_ITEMS
+from surveys.questionnaire import HEADLINE_ITEMS, OPINION_ITEM, STANDARD_SUB_ITEMS
+
+from . import sealing
 
 # What may still change once a round is open: its name and (extending) its closing time.
 EDITABLE_WHEN_OPEN = {"name", "closes_at"}
