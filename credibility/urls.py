@@ -5,7 +5,7 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("s/", include("surveys.urls_respondent")),
+    path("s/", include("surveys.respondent.urls")),
     path("accounts/", include("accounts.urls")),
     path("units/", include("units.urls")),
     path("rounds/", include("surveys.rounds.urls")),

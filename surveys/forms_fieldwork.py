@@ -3,8 +3,8 @@
 from django import forms
 from django.conf import settings
 
-from .forms_respondent import BallotForm
-from .services.codes import MAX_BATCH_SIZE
+from .ballot_form import BallotForm
+from .respondent.services import MAX_BATCH_SIZE
 
 
 class IssueCodesForm(forms.Form):

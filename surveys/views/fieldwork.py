@@ -16,9 +16,9 @@ from openpyxl import Workbook
 from accounts.roles import staff_required
 
 from .. import codes
-from ..forms_fieldwork import IssueCodesForm, PaperFormsIssuedForm, PaperBatchForm, VoidBatchForm
+from ..forms_fieldwork import IssueCodesForm, PaperBatchForm, PaperFormsIssuedForm, VoidBatchForm
 from ..models import CodeBatch, CodeStatus, Round, RoundStatus, RoundUnit
-from ..services.codes import batch_codes, code_counts, codes_disclose, codes_issue, codes_void
+from ..respondent.services import batch_codes, code_counts, codes_disclose, codes_issue, codes_void
 from ..services.paper import paper_forms_set
 
 ACTIVE = (RoundStatus.OPEN, RoundStatus.DRAFT)

@@ -8,7 +8,7 @@ from django.test import override_settings
 from audit.models import AuditEntry
 from surveys import codes
 from surveys.models import AccessCode, CodeStatus, RoundStatus
-from surveys.services.codes import batch_codes, code_counts, codes_issue, codes_void
+from surveys.respondent.services import batch_codes, code_counts, codes_issue, codes_void
 from tests import factories
 
 

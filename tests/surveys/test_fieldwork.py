@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from audit.models import AuditEntry
 from surveys import codes
 from surveys.models import AccessCode, CodeBatch, CodeStatus, RoundStatus
-from surveys.services.codes import codes_issue
+from surveys.respondent.services import codes_issue
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from surveys.models import Ballot, Channel, ItemKind
-from surveys.services.codes import codes_issue
+from surveys.respondent.services import codes_issue
 from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

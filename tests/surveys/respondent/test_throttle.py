@@ -2,8 +2,9 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from surveys import codes, throttle
+from surveys import codes
 from surveys.models import Ballot
+from surveys.respondent import throttle
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from surveys.models import AccessCode, Ballot, CodeStatus
-from surveys.services.codes import CodeRefused, ballot_cast_online
+from surveys.respondent.services import CodeRefused, ballot_cast_online
 from tests import factories
 
 THREADS = 8

@@ -11,9 +11,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from .. import codes, throttle
-from ..forms_respondent import CodeForm, QuestionnaireForm
-from ..services.codes import CodeRefused, ballot_cast_online, code_check
+from surveys import codes
+from surveys.ballot_form import CodeForm, QuestionnaireForm
+
+from . import throttle
+from .services import CodeRefused, ballot_cast_online, code_check
 
 
 def private(view):

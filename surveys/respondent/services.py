@@ -10,10 +10,9 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from audit.services import audit_record
-
-from .. import codes
-from ..ballots import ballot_submit
-from ..models import AccessCode, Channel, CodeBatch, CodeStatus, RoundStatus, RoundUnit
+from surveys import codes
+from surveys.ballots import ballot_submit
+from surveys.models import AccessCode, Channel, CodeBatch, CodeStatus, RoundStatus, RoundUnit
 
 MAX_BATCH_SIZE = 5000
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from surveys import codes
 from surveys.models import AccessCode, Ballot, CodeStatus, ItemKind, Round, RoundStatus
-from surveys.services.codes import REFUSALS, codes_void
+from surveys.respondent.services import REFUSALS, codes_void
 from tests import factories
 
 pytestmark = pytest.mark.django_db

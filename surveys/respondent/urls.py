@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import respondent
+from . import views as respondent
 
 app_name = "respondent"
 urlpatterns = [
