@@ -9,7 +9,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("units/", include("units.urls")),
     path("rounds/", include("surveys.rounds.urls")),
-    path("fieldwork/", include("surveys.urls_fieldwork")),
+    path("fieldwork/", include("surveys.fieldwork.urls")),
     path("results/", include("surveys.urls_dashboards")),
     path("reports/", include("surveys.urls_reports")),
     path("audit/", include("audit.urls")),

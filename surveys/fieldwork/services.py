@@ -13,9 +13,8 @@ from django.db import transaction
 from django.db.models import Count
 
 from audit.services import audit_record
-
-from ..ballots import ballot_submit
-from ..models import (
+from surveys.ballots import ballot_submit
+from surveys.models import (
     Channel,
     PaperBatch,
     PaperBatchStatus,
@@ -194,7 +193,7 @@ def paper_batch_count(*, batch, resolutions, actor):
 @transaction.atomic
 def paper_ballots_import(*, round_, upload, actor):
     """Import a checked spreadsheet of paper ballots: every row or none."""
-    from ..paper_import import ImportRefused, parse
+    from .paper_import import ImportRefused, parse
 
     _require_open(round_)
     if round_.require_double_keying:

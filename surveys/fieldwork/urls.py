@@ -1,6 +1,7 @@
 from django.urls import path
 
-from .views import fieldwork, fieldwork_paper as paper
+from .views import codes as fieldwork
+from .views import paper
 
 app_name = "fieldwork"
 urlpatterns = [

@@ -7,11 +7,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.roles import staff_required
+from surveys.models import PaperBatch, PaperBatchStatus, PaperEntry, RespondentCategory, Round, RoundStatus
 
-from ..forms_fieldwork import ImportForm, KeyingForm, PaperBatchForm
-from ..models import PaperBatch, PaperBatchStatus, PaperEntry, RespondentCategory, Round, RoundStatus
+from ..forms import ImportForm, KeyingForm, PaperBatchForm
 from ..paper_import import ImportRefused, template_workbook
-from ..services.paper import (
+from ..services import (
     paper_ballot_key,
     paper_ballots_import,
     paper_batch_close_keying,
@@ -21,7 +21,7 @@ from ..services.paper import (
     paper_entry_key,
     pass_keyers,
 )
-from .fieldwork import _round_unit
+from .codes import _round_unit
 
 
 @staff_required

@@ -3,8 +3,8 @@
 from django import forms
 from django.conf import settings
 
-from .ballot_form import BallotForm
-from .respondent.services import MAX_BATCH_SIZE
+from surveys.ballot_form import BallotForm
+from surveys.respondent.services import MAX_BATCH_SIZE
 
 
 class IssueCodesForm(forms.Form):

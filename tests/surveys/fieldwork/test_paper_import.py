@@ -8,8 +8,8 @@ from openpyxl import Workbook, load_workbook
 
 from audit.models import AuditEntry
 from surveys.ballots import tallies_verify
+from surveys.fieldwork.paper_import import CATEGORY_HEADER, OPINION_HEADER, UNIT_HEADER, columns
 from surveys.models import Ballot, Channel, ItemKind, Round
-from surveys.paper_import import CATEGORY_HEADER, OPINION_HEADER, UNIT_HEADER, columns
 from tests import factories
 
 pytestmark = pytest.mark.django_db

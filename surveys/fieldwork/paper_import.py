@@ -15,8 +15,8 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
-from .ballots import OPINION_MAX_LENGTH
-from .models import ItemKind
+from surveys.ballots import OPINION_MAX_LENGTH
+from surveys.models import ItemKind
 
 UNIT_HEADER = "单位代码"
 CATEGORY_HEADER = "参评人员类别"

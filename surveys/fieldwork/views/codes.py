@@ -14,12 +14,12 @@ from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
 from accounts.roles import staff_required
+from surveys import codes
+from surveys.models import CodeBatch, CodeStatus, Round, RoundStatus, RoundUnit
+from surveys.respondent.services import batch_codes, code_counts, codes_disclose, codes_issue, codes_void
 
-from .. import codes
-from ..forms_fieldwork import IssueCodesForm, PaperBatchForm, PaperFormsIssuedForm, VoidBatchForm
-from ..models import CodeBatch, CodeStatus, Round, RoundStatus, RoundUnit
-from ..respondent.services import batch_codes, code_counts, codes_disclose, codes_issue, codes_void
-from ..services.paper import paper_forms_set
+from ..forms import IssueCodesForm, PaperBatchForm, PaperFormsIssuedForm, VoidBatchForm
+from ..services import paper_forms_set
 
 ACTIVE = (RoundStatus.OPEN, RoundStatus.DRAFT)
 

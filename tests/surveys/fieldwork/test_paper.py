@@ -4,14 +4,14 @@ from django.urls import reverse
 
 from audit.models import AuditEntry
 from surveys.ballots import tallies_verify
-from surveys.models import Ballot, Channel, ItemKind, PaperBatchStatus, PaperEntry, Round
-from surveys.services.paper import (
+from surveys.fieldwork.services import (
     paper_batch_close_keying,
     paper_batch_count,
     paper_batch_create,
     paper_batch_differences,
     paper_entry_key,
 )
+from surveys.models import Ballot, Channel, ItemKind, PaperBatchStatus, PaperEntry, Round
 from tests import factories
 
 pytestmark = pytest.mark.django_db
