@@ -10,7 +10,7 @@ urlpatterns = [
     path("units/", include("units.urls")),
     path("rounds/", include("surveys.rounds.urls")),
     path("fieldwork/", include("surveys.fieldwork.urls")),
-    path("results/", include("surveys.urls_dashboards")),
+    path("results/", include("surveys.results.urls")),
     path("reports/", include("surveys.urls_reports")),
     path("audit/", include("audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

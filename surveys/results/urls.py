@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import dashboards
+from . import views as dashboards
 
 app_name = "dashboards"
 urlpatterns = [

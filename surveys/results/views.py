@@ -10,9 +10,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
 from accounts.roles import results_required, visible_groups
-from surveys import charts, dashboards
 from surveys.models import HEADLINE_KINDS, ItemKind, RoundUnit
 from units.models import UnitKind
+
+from . import charts, dashboards
 
 LIVE_REFRESH_SECONDS = 10
 

@@ -21,14 +21,13 @@ from fractions import Fraction
 from django.db.models import Count, Sum
 
 from accounts.roles import MANAGE
-
-from . import scoring
-from .breakdowns import category_breakdown
-from .models import (
+from surveys import scoring
+from surveys.breakdowns import category_breakdown
+from surveys.models import (
     HEADLINE_KINDS, Ballot, Investigation, Rectification, Round, RoundCategory, RoundStatus,
     RoundUnit,
 )
-from .selectors import (
+from surveys.selectors import (
     UNIT_ORDER, RoundResults, category_totals, item_results, round_results, round_turnout,
 )
 

@@ -9,10 +9,11 @@ from fractions import Fraction
 
 import pytest
 
-from surveys import dashboards, scoring
+from surveys import scoring
 from surveys.ballots import ballot_submit
 from surveys.breakdowns import HIDDEN_NOTE
 from surveys.models import Channel, ItemKind, Rectification, Round, RoundStatus
+from surveys.results import dashboards
 from surveys.scales import FOUR
 from surveys.selectors import mean_positive, round_results
 from tests import factories

@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from surveys import dashboards, scoring
+from surveys import scoring
 from surveys.models import ItemKind, Round, RoundStatus
+from surveys.results import dashboards
 from surveys.selectors import round_results
 from tests import factories
 

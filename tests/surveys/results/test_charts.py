@@ -3,7 +3,7 @@
 from fractions import Fraction
 from xml.etree import ElementTree
 
-from surveys import charts
+from surveys.results import charts
 
 NS = "{http://www.w3.org/2000/svg}"
 
