@@ -11,7 +11,7 @@ urlpatterns = [
     path("rounds/", include("surveys.rounds.urls")),
     path("fieldwork/", include("surveys.fieldwork.urls")),
     path("results/", include("surveys.results.urls")),
-    path("reports/", include("surveys.urls_reports")),
+    path("reports/", include("surveys.reports.urls")),
     path("audit/", include("audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import reports
+from . import views as reports
 
 app_name = "reports"
 urlpatterns = [

@@ -13,17 +13,18 @@ from django.utils.http import content_disposition_header
 from accounts.roles import MANAGE, results_required, visible_groups
 from audit.services import audit_record
 from surveys.models import Round, RoundStatus, RoundUnit
-from surveys.reports.feedback import (
+from surveys.selectors import UNIT_ORDER
+from units.models import Unit
+
+from .feedback import (
     build_feedback_zip,
     build_unit_feedback,
     feedback_context,
     feedback_filename,
     feedback_zip_filename,
 )
-from surveys.reports.raw_export import BallotRows, ballots_filename, iter_ballots_csv, write_ballots_xlsx
-from surveys.reports.round_report import build_round_report, round_report_filename
-from surveys.selectors import UNIT_ORDER
-from units.models import Unit
+from .raw_export import BallotRows, ballots_filename, iter_ballots_csv, write_ballots_xlsx
+from .round_report import build_round_report, round_report_filename
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOWNLOAD_ACTION = "download report"
