@@ -17,7 +17,7 @@ from accounts.models import Scope
 from accounts.roles import ADMIN, LEADER, STAFF
 from surveys import codes, scoring
 from surveys.ballots import tallies_rebuild
-from surveys.demo_city import DEPARTMENT_GROUPS, DISTRICT_GROUPS, OPINIONS, short_name
+from surveys.management.demo_city import DEPARTMENT_GROUPS, DISTRICT_GROUPS, OPINIONS, short_name
 from surveys.models import (
     AccessCode,
     Answer,
