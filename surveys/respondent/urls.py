@@ -1,9 +1,9 @@
 from django.urls import path
 
-from . import views as respondent
+from . import views
 
 app_name = "respondent"
 urlpatterns = [
-    path("", respondent.start, name="start"),
-    path("thanks/", respondent.thanks, name="thanks"),
+    path("", views.start, name="start"),
+    path("thanks/", views.thanks, name="thanks"),
 ]

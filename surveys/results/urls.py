@@ -1,12 +1,12 @@
 from django.urls import path
 
-from . import views as dashboards
+from . import views
 
 app_name = "dashboards"
 urlpatterns = [
-    path("", dashboards.index, name="index"),
-    path("trends/", dashboards.trends, name="trends"),
-    path("<int:pk>/", dashboards.round_overview, name="round"),
-    path("<int:pk>/units/<int:unit_pk>/", dashboards.unit_detail, name="unit"),
-    path("<int:pk>/live/", dashboards.live, name="live"),
+    path("", views.index, name="index"),
+    path("trends/", views.trends, name="trends"),
+    path("<int:pk>/", views.round_overview, name="round"),
+    path("<int:pk>/units/<int:unit_pk>/", views.unit_detail, name="unit"),
+    path("<int:pk>/live/", views.live, name="live"),
 ]
