@@ -114,7 +114,7 @@ def city():
 
 def access_codes(round_unit, size=3, actor=None):
     """Issue `size` codes for a unit through the service; returns the plain codes."""
-    from surveys.respondent.services import codes_issue
+    from surveys.fieldwork.services import codes_issue
 
     return codes_issue(round_unit=round_unit, size=size, actor=actor or staff())[1]
 

@@ -4,7 +4,8 @@ from django import forms
 from django.conf import settings
 
 from surveys.ballot_form import BallotForm
-from surveys.respondent.services import MAX_BATCH_SIZE
+
+from .services import MAX_BATCH_SIZE
 
 
 class IssueCodesForm(forms.Form):

@@ -16,10 +16,9 @@ from openpyxl import Workbook
 from accounts.roles import staff_required
 from surveys import codes
 from surveys.models import CodeBatch, CodeStatus, Round, RoundStatus, RoundUnit
-from surveys.respondent.services import batch_codes, code_counts, codes_disclose, codes_issue, codes_void
 
 from ..forms import IssueCodesForm, PaperBatchForm, PaperFormsIssuedForm, VoidBatchForm
-from ..services import paper_forms_set
+from ..services import batch_codes, code_counts, codes_disclose, codes_issue, codes_void, paper_forms_set
 
 ACTIVE = (RoundStatus.OPEN, RoundStatus.DRAFT)
 

@@ -4,8 +4,8 @@ import os
 
 import pytest
 
+from surveys.fieldwork.services import codes_issue
 from surveys.models import Ballot, Channel, ItemKind
-from surveys.respondent.services import codes_issue
 from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -7,8 +7,8 @@ from openpyxl import load_workbook
 
 from audit.models import AuditEntry
 from surveys import codes
+from surveys.fieldwork.services import codes_issue
 from surveys.models import AccessCode, CodeBatch, CodeStatus, RoundStatus
-from surveys.respondent.services import codes_issue
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from surveys import codes
+from surveys.fieldwork.services import codes_void
 from surveys.models import AccessCode, Ballot, CodeStatus, ItemKind, Round, RoundStatus
-from surveys.respondent.services import REFUSALS, codes_void
+from surveys.respondent.services import REFUSALS
 from tests import factories
 
 pytestmark = pytest.mark.django_db
