@@ -1,4 +1,5 @@
-"""Forms for respondents: the code entry and the questionnaire built from a round."""
+"""The ballot form built from a round: what a respondent answers online and what staff key
+from a paper ballot, with the same questions and the same option values."""
 
 from django import forms
 
@@ -6,23 +7,6 @@ from .ballots import OPINION_MAX_LENGTH
 from .models import ItemKind
 
 SKIP_LABEL = "不作答"
-
-
-class CodeForm(forms.Form):
-    code = forms.CharField(
-        label="测评码",
-        max_length=40,
-        error_messages={"required": "请输入测评码。"},
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "off",
-                "autocapitalize": "characters",
-                "spellcheck": "false",
-                "placeholder": "XXXX-XXXX-XXXX",
-                "inputmode": "text",
-            }
-        ),
-    )
 
 
 class BallotForm(forms.Form):
@@ -104,8 +88,3 @@ class BallotForm(forms.Form):
             "answers": {str(k): v for k, v in self.answers().items()},
             "opinion": self.opinion().strip(),
         }
-
-
-class QuestionnaireForm(BallotForm):
-    # The code travels in the form, never in a session or cookie.
-    code = forms.CharField(widget=forms.HiddenInput)

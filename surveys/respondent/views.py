@@ -12,9 +12,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from surveys import codes
-from surveys.ballot_form import CodeForm, QuestionnaireForm
 
 from . import throttle
+from .forms import CodeForm, QuestionnaireForm
 from .services import CodeRefused, ballot_cast_online, code_check
 
 
