@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from audit.services import audit_record, diff
+from audit.services import audit_change, audit_record, diff
 from surveys import scoring
 from surveys.models import HEADLINE_KINDS, Investigation, Rectification, RoundStatus
 from surveys.selectors import round_results
@@ -70,6 +70,8 @@ def investigation_record(*, round_unit, item, findings, conclusion, actor, sourc
     investigation.decided_at = timezone.now()
     investigation.full_clean()
     investigation.save()
+    # Not audit_change: a revision that keeps findings and conclusion is still recorded, since
+    # it changes who decided and when.
     audit_record(
         actor=actor, action="investigation.revise" if existing else "investigation.record",
         obj=round_unit, object_repr=f"{round_unit} · {item.get_kind_display()}", source=source,
@@ -81,6 +83,10 @@ def investigation_record(*, round_unit, item, findings, conclusion, actor, sourc
 RECTIFICATION_FIELDS = ("measures", "deadline", "status")
 
 
+def _values(rectification):
+    return {k: getattr(rectification, k) for k in RECTIFICATION_FIELDS}
+
+
 @transaction.atomic
 def rectification_create(*, round_unit, measures, deadline, status, actor, source=""):
     if round_unit.round.status not in RESULTS_STATUSES:
@@ -90,25 +96,21 @@ def rectification_create(*, round_unit, measures, deadline, status, actor, sourc
     )
     rectification.full_clean()
     rectification.save()
-    audit_record(
-        actor=actor, action="rectification.create", obj=round_unit, source=source,
-        changes=diff({}, {k: getattr(rectification, k) for k in RECTIFICATION_FIELDS}),
-    )
+    audit_change(actor=actor, action="rectification.create", obj=round_unit, source=source,
+                 after=_values(rectification))
     return rectification
 
 
 @transaction.atomic
 def rectification_update(*, rectification, actor, source="", **fields):
     """Update measures, deadline or status; also from a later round (follow-up continues)."""
-    before = {k: getattr(rectification, k) for k in RECTIFICATION_FIELDS}
+    before = _values(rectification)
     for key, value in fields.items():
         if key not in RECTIFICATION_FIELDS:
             raise ValueError(key)
         setattr(rectification, key, value)
     rectification.full_clean()
     rectification.save()
-    changes = diff(before, {k: getattr(rectification, k) for k in RECTIFICATION_FIELDS})
-    if changes:
-        audit_record(actor=actor, action="rectification.update", obj=rectification.round_unit,
-                     changes=changes, source=source)
+    audit_change(actor=actor, action="rectification.update", obj=rectification.round_unit, source=source,
+                 before=before, after=_values(rectification))
     return rectification

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.models import AuditEntry
-from audit.services import audit_record, diff
+from audit.services import audit_change, audit_record
 from surveys.models import (
     Item,
     ItemKind,
@@ -95,10 +95,7 @@ def round_create(
         items.append(Item(round=round_, kind=ItemKind.OPINION, text=OPINION_ITEM, order=100))
     Item.objects.bulk_create(items)
     if actor is not None:
-        audit_record(
-            actor=actor, action="round.create", obj=round_, source=source,
-            changes={"after": diff({}, _snapshot(round_))},
-        )
+        audit_change(actor=actor, action="round.create", obj=round_, source=source, after=_snapshot(round_))
     return round_
 
 
@@ -119,9 +116,8 @@ def round_update(*, round_, actor, source="", **fields):
         setattr(round_, key, value)
     round_.full_clean()
     round_.save()
-    changes = diff(before, _snapshot(round_))
-    if changes:
-        audit_record(actor=actor, action="round.update", obj=round_, changes=changes, source=source)
+    audit_change(actor=actor, action="round.update", obj=round_, source=source,
+                 before=before, after=_snapshot(round_))
     return round_
 
 
@@ -167,9 +163,8 @@ def round_categories_set(*, round_, categories, actor, source=""):
         row.full_clean(exclude=["round"])
     RoundCategory.objects.bulk_create(rows)
     after = {c.name: str(RoundCategory(weight=w).weight) for c, w in categories}
-    changes = diff(before, after)
-    if changes:
-        audit_record(actor=actor, action="round.categories", obj=round_, changes=changes, source=source)
+    audit_change(actor=actor, action="round.categories", obj=round_, source=source,
+                 before=before, after=after)
 
 
 @transaction.atomic
@@ -180,9 +175,8 @@ def item_update(*, item, actor, source="", **fields):
         setattr(item, key, value)
     item.full_clean()
     item.save()
-    changes = diff(before, {k: getattr(item, k) for k in fields})
-    if changes:
-        audit_record(actor=actor, action="item.update", obj=item, changes=changes, source=source)
+    audit_change(actor=actor, action="item.update", obj=item, source=source,
+                 before=before, after={k: getattr(item, k) for k in fields})
     return item
 
 
@@ -208,75 +202,68 @@ def item_remove(*, item, actor, source=""):
     item.delete()
 
 
-def _set_status(round_, status, **stamps):
+def _locked_in(round_, status, refusal, code):
+    """The round's row, locked for the step; refused unless the round is in `status`."""
+    round_ = Round.objects.select_for_update().get(pk=round_.pk)
+    if round_.status != status:
+        raise ValidationError(refusal, code=code)
+    return round_
+
+
+def _move(round_, status, *, stamps, actor, action, source, changes=None):
+    """Put a locked round in `status` with its time stamps, and record the step."""
+    changes = {"status": [round_.status, status.value], **(changes or {})}
     round_.status = status
     for key, value in stamps.items():
         setattr(round_, key, value)
     round_.full_clean()
     round_.save()
+    audit_record(actor=actor, action=action, obj=round_, changes=changes, source=source)
+    return round_
 
 
 @transaction.atomic
 def round_open(*, round_, actor, source=""):
     """Start collecting ballots; from now on the questionnaire and policy are frozen."""
-    round_ = Round.objects.select_for_update().get(pk=round_.pk)
-    if round_.status != RoundStatus.DRAFT:
-        raise ValidationError("只有草稿状态的测评可以开启。", code="not_draft")
+    round_ = _locked_in(round_, RoundStatus.DRAFT, "只有草稿状态的测评可以开启。", "not_draft")
     if not round_.round_units.exists():
         raise ValidationError("本轮测评还没有参评单位，不能开启。", code="no_units")
     if not round_.round_categories.exists():
         raise ValidationError("本轮测评还没有参评人员类别，不能开启。", code="no_categories")
     if round_.items.headline().count() != len(HEADLINE_ITEMS):
         raise ValidationError("问卷缺少总体评价题目，不能开启。", code="no_headline")
-    _set_status(round_, RoundStatus.OPEN, opened_at=timezone.now())
-    audit_record(actor=actor, action="round.open", obj=round_, source=source,
-                 changes={"status": ["draft", "open"]})
-    return round_
+    return _move(round_, RoundStatus.OPEN, stamps={"opened_at": timezone.now()},
+                 actor=actor, action="round.open", source=source)
 
 
 @transaction.atomic
 def round_close(*, round_, actor, source=""):
     """Stop accepting ballots and seal the round's ballots."""
-    round_ = Round.objects.select_for_update().get(pk=round_.pk)
-    if round_.status != RoundStatus.OPEN:
-        raise ValidationError("只有进行中的测评可以结束。", code="not_open")
+    round_ = _locked_in(round_, RoundStatus.OPEN, "只有进行中的测评可以结束。", "not_open")
     seal = sealing.round_seal(round_)
-    _set_status(round_, RoundStatus.CLOSED, closed_at=timezone.now(), seal_digest=seal.digest)
-    audit_record(
-        actor=actor, action="round.close", obj=round_, source=source,
-        changes={"status": ["open", "closed"], "seal_digest": seal.digest, "seal_units": seal.units},
-    )
-    return round_
+    return _move(round_, RoundStatus.CLOSED, stamps={"closed_at": timezone.now(), "seal_digest": seal.digest},
+                 actor=actor, action="round.close", source=source,
+                 changes={"seal_digest": seal.digest, "seal_units": seal.units})
 
 
 @transaction.atomic
 def round_publish(*, round_, actor, source=""):
     """Make results visible to leaders."""
-    round_ = Round.objects.select_for_update().get(pk=round_.pk)
-    if round_.status != RoundStatus.CLOSED:
-        raise ValidationError("只有已结束的测评可以发布。", code="not_closed")
-    _set_status(round_, RoundStatus.PUBLISHED, published_at=timezone.now())
-    audit_record(actor=actor, action="round.publish", obj=round_, source=source,
-                 changes={"status": ["closed", "published"]})
-    return round_
+    round_ = _locked_in(round_, RoundStatus.CLOSED, "只有已结束的测评可以发布。", "not_closed")
+    return _move(round_, RoundStatus.PUBLISHED, stamps={"published_at": timezone.now()},
+                 actor=actor, action="round.publish", source=source)
 
 
 @transaction.atomic
 def round_reopen(*, round_, reason, actor, source=""):
     """Accept ballots again after a close; needs a written reason, drops the seal."""
-    round_ = Round.objects.select_for_update().get(pk=round_.pk)
-    if round_.status != RoundStatus.CLOSED:
-        raise ValidationError("只有已结束且未发布的测评可以重新开启。", code="not_closed")
+    round_ = _locked_in(round_, RoundStatus.CLOSED, "只有已结束且未发布的测评可以重新开启。", "not_closed")
     reason = (reason or "").strip()
     if len(reason) < 5:
         raise ValidationError("请写明重新开启的原因（至少 5 个字）。", code="no_reason")
-    old_seal = round_.seal_digest
-    _set_status(round_, RoundStatus.OPEN, closed_at=None, seal_digest="")
-    audit_record(
-        actor=actor, action="round.reopen", obj=round_, source=source,
-        changes={"status": ["closed", "open"], "reason": reason, "seal_digest": [old_seal, ""]},
-    )
-    return round_
+    return _move(round_, RoundStatus.OPEN, stamps={"closed_at": None, "seal_digest": ""},
+                 actor=actor, action="round.reopen", source=source,
+                 changes={"reason": reason, "seal_digest": [round_.seal_digest, ""]})
 
 
 def round_verify(*, round_):
@@ -315,6 +302,6 @@ def round_copy(*, source_round, name, year, opens_at, closes_at, actor, source="
     Item.objects.bulk_create(
         [Item(round=round_, kind=i.kind, text=i.text, order=i.order, required=i.required) for i in items]
     )
-    audit_record(actor=actor, action="round.copy", obj=round_, source=source,
-                 changes={"copied_from": str(source_round), "after": diff({}, _snapshot(round_))})
+    audit_change(actor=actor, action="round.copy", obj=round_, source=source,
+                 after={"copied_from": str(source_round), **_snapshot(round_)})
     return round_

@@ -155,6 +155,8 @@ def test_copy_takes_settings_units_items_and_weights(staff):
     assert [(rc.category.name, rc.weight) for rc in copy.round_categories.all()] == [("群众", 2)]
     assert list(copy.items.values_list("kind", "text")) == list(source.items.values_list("kind", "text"))
     assert actions(copy) == ["round.copy"]
+    changes = AuditEntry.objects.get(action="round.copy").changes
+    assert changes["copied_from"] == [None, str(source)] and changes["name"] == [None, "2026年度"]
 
 
 def test_create_with_actor_is_recorded(staff):
@@ -163,4 +165,5 @@ def test_create_with_actor_is_recorded(staff):
                               units=[], actor=staff, source="新建测评")
     entry = AuditEntry.objects.get(action="round.create")
     assert entry.object_id == str(r.pk) and entry.source == "新建测评"
+    assert entry.changes["name"] == [None, "新测评"] and entry.changes["year"] == [None, 2026]
     assert r.items.headline().count() == 2
