@@ -15,6 +15,22 @@ def audit_record(*, actor, action, obj=None, changes=None, source="", object_rep
     )
 
 
+def audit_change(*, actor, action, obj, before=None, after=None, source="", object_repr=None):
+    """Record a create (no `before`), an update, or a delete (no `after`) of `obj` with the
+    values that changed, {field: [old, new]}; see `diff`.
+
+    A create or delete is always recorded; an update that changed nothing records nothing
+    and returns None. Call inside the transaction of the change, after saving a create (so
+    the entry has its id) and before deleting.
+    """
+    changes = diff(before or {}, after or {})
+    if before is not None and after is not None and not changes:
+        return None
+    return audit_record(
+        actor=actor, action=action, obj=obj, changes=changes, source=source, object_repr=object_repr
+    )
+
+
 def diff(before, after):
     """{field: [old, new]} for the fields whose values differ, as JSON-friendly strings."""
     return {

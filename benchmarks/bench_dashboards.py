@@ -86,9 +86,9 @@ def main(args=None):
     from django.urls import reverse
 
     from benchmarks.data import make_round
-    from surveys import dashboards
+    from surveys.ballots import tallies_verify
     from surveys.models import Ballot, Round, RoundUnit
-    from surveys.services.ballots import tallies_verify
+    from surveys.results import dashboards
 
     if options.round:
         round_ = Round.objects.get(pk=options.round)

@@ -78,9 +78,9 @@ def make_round(units=120, ballots=1_000_000, history=0, out=print):
     from django.db import connection
     from django.utils import timezone
 
+    from surveys.ballots import tallies_rebuild
     from surveys.models import Round, RoundStatus
-    from surveys.services.ballots import tallies_rebuild
-    from surveys.services.rounds import round_create
+    from surveys.rounds.services import round_create
     from units.models import Unit, UnitGroup, UnitKind
 
     _require_postgres()

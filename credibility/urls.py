@@ -5,13 +5,13 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("s/", include("surveys.urls_respondent")),
+    path("s/", include("surveys.respondent.urls")),
     path("accounts/", include("accounts.urls")),
     path("units/", include("units.urls")),
-    path("rounds/", include("surveys.urls_rounds")),
-    path("fieldwork/", include("surveys.urls_fieldwork")),
-    path("results/", include("surveys.urls_dashboards")),
-    path("reports/", include("surveys.urls_reports")),
+    path("rounds/", include("surveys.rounds.urls")),
+    path("fieldwork/", include("surveys.fieldwork.urls")),
+    path("results/", include("surveys.results.urls")),
+    path("reports/", include("surveys.reports.urls")),
     path("audit/", include("audit.urls")),
     path("jobs/", include("jobs.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

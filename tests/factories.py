@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from accounts.models import Scope
 from accounts.roles import ADMIN, LEADER, STAFF
+from surveys.ballots import ballot_submit
 from surveys.models import Channel, Item, ItemKind, RespondentCategory, Round, RoundStatus
-from surveys.services.ballots import ballot_submit
-from surveys.services.rounds import round_create
+from surveys.rounds.services import round_create
 from units.models import Unit, UnitGroup, UnitKind
 
 _seq = count(1)
@@ -114,7 +114,7 @@ def city():
 
 def access_codes(round_unit, size=3, actor=None):
     """Issue `size` codes for a unit through the service; returns the plain codes."""
-    from surveys.services.codes import codes_issue
+    from surveys.fieldwork.services import codes_issue
 
     return codes_issue(round_unit=round_unit, size=size, actor=actor or staff())[1]
 

@@ -17,7 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from jobs.models import Job
 from surveys.models import CodeBatch, ItemKind, PaperBatch, Rectification
-from surveys.services.rounds import round_close, round_publish
+from surveys.rounds.services import round_close, round_publish
 from tests import factories
 
 pytestmark = pytest.mark.django_db

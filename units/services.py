@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from audit.services import audit_record, diff
+from audit.services import audit_change, audit_record
 
 from .models import Unit, UnitGroup
 
@@ -15,27 +15,31 @@ def _values(obj, fields):
     return {name: getattr(obj, name) for name in fields}
 
 
+def _save(obj, fields, *, action, actor, source, before=None):
+    """Validate and save a unit or group, and record it with its values before and after."""
+    obj.full_clean()
+    obj.save()
+    audit_change(actor=actor, action=action, obj=obj, source=source,
+                 before=before, after=_values(obj, fields))
+    return obj
+
+
+def _update(obj, fields, changes, *, action, actor, source):
+    """Apply `changes` to a unit or group; the values before are the stored ones."""
+    before = _values(type(obj).objects.get(pk=obj.pk), fields)
+    for key, value in changes.items():
+        setattr(obj, key, value)
+    return _save(obj, fields, action=action, actor=actor, source=source, before=before)
+
+
 @transaction.atomic
 def unit_create(*, actor, source="", **fields):
-    unit = Unit(**fields)
-    unit.full_clean()
-    unit.save()
-    audit_record(actor=actor, action="unit.create", obj=unit, source=source,
-                 changes=diff({}, _values(unit, UNIT_FIELDS)))
-    return unit
+    return _save(Unit(**fields), UNIT_FIELDS, action="unit.create", actor=actor, source=source)
 
 
 @transaction.atomic
 def unit_update(*, unit, actor, source="", **fields):
-    before = _values(Unit.objects.get(pk=unit.pk), UNIT_FIELDS)
-    for key, value in fields.items():
-        setattr(unit, key, value)
-    unit.full_clean()
-    unit.save()
-    changes = diff(before, _values(unit, UNIT_FIELDS))
-    if changes:
-        audit_record(actor=actor, action="unit.update", obj=unit, changes=changes, source=source)
-    return unit
+    return _update(unit, UNIT_FIELDS, fields, action="unit.update", actor=actor, source=source)
 
 
 def unit_deactivate(*, unit, actor, source=""):
@@ -58,42 +62,30 @@ def unit_delete(*, unit, actor, source=""):
         raise ValidationError(
             "该单位已参加过测评，不能删除（其测评记录须保留），只能停用。", code="surveyed"
         )
-    audit_record(actor=actor, action="unit.delete", obj=unit, source=source,
-                 changes=diff(_values(unit, UNIT_FIELDS), {}))
+    audit_change(actor=actor, action="unit.delete", obj=unit, source=source,
+                 before=_values(unit, UNIT_FIELDS))
     unit.delete()
 
 
 @transaction.atomic
 def group_create(*, actor, source="", **fields):
-    group = UnitGroup(**fields)
-    group.full_clean()
-    group.save()
-    audit_record(actor=actor, action="group.create", obj=group, source=source,
-                 changes=diff({}, _values(group, GROUP_FIELDS)))
-    return group
+    return _save(UnitGroup(**fields), GROUP_FIELDS, action="group.create", actor=actor, source=source)
 
 
 @transaction.atomic
 def group_update(*, group, actor, source="", **fields):
-    before = _values(UnitGroup.objects.get(pk=group.pk), GROUP_FIELDS)
-    if "kind" in fields and fields["kind"] != before["kind"] and group.units.exists():
+    stored_kind = UnitGroup.objects.values_list("kind", flat=True).get(pk=group.pk)
+    if "kind" in fields and fields["kind"] != stored_kind and group.units.exists():
         raise ValidationError("分组内已有单位，不能改变分组的单位类别。", code="kind_in_use")
-    for key, value in fields.items():
-        setattr(group, key, value)
-    group.full_clean()
-    group.save()
-    changes = diff(before, _values(group, GROUP_FIELDS))
-    if changes:
-        audit_record(actor=actor, action="group.update", obj=group, changes=changes, source=source)
-    return group
+    return _update(group, GROUP_FIELDS, fields, action="group.update", actor=actor, source=source)
 
 
 @transaction.atomic
 def group_delete(*, group, actor, source=""):
     if group.units.exists():
         raise ValidationError("分组内还有单位，不能删除。", code="not_empty")
-    audit_record(actor=actor, action="group.delete", obj=group, source=source,
-                 changes=diff(_values(group, GROUP_FIELDS), {}))
+    audit_change(actor=actor, action="group.delete", obj=group, source=source,
+                 before=_values(group, GROUP_FIELDS))
     group.delete()
 
 

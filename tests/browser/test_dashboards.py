@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from surveys import dashboards
 from surveys.models import Round, RoundStatus
+from surveys.results import dashboards
 from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -1,8 +1,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from surveys.ballots import ballot_submit, tallies_rebuild, tallies_verify
 from surveys.models import Answer, Ballot, Channel, ItemKind, RoundUnit, Tally
-from surveys.services.ballots import ballot_submit, tallies_rebuild, tallies_verify
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from accounts.models import Scope
 from accounts.roles import ADMIN, LEADER, STAFF
-from surveys import codes, scoring, sealing
-from surveys.demo_city import DEPARTMENT_GROUPS, DISTRICT_GROUPS, OPINIONS, short_name
+from surveys import codes, scoring
+from surveys.ballots import tallies_rebuild
+from surveys.management.demo_city import DEPARTMENT_GROUPS, DISTRICT_GROUPS, OPINIONS, short_name
 from surveys.models import (
     AccessCode,
     Answer,
@@ -31,9 +32,9 @@ from surveys.models import (
     RoundStatus,
     RoundUnit,
 )
+from surveys.rounds import sealing
+from surveys.rounds.services import round_create
 from surveys.selectors import round_results
-from surveys.services.ballots import tallies_rebuild
-from surveys.services.rounds import round_create
 from units.models import Unit, UnitGroup, UnitKind
 
 SEED = 20231128

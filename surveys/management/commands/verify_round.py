@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from surveys.models import Round
-from surveys.services.rounds import round_verify
+from surveys.rounds.services import round_verify
 
 
 class Command(BaseCommand):

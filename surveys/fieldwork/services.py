@@ -1,0 +1,294 @@
+"""Fieldwork writes: access-code batches, and paper ballots counted by designated staff.
+
+Codes: a batch is issued for one unit; the plain codes leave the server only on printed
+slips and the batch's code list, the database keeps each code's keyed hash (to check it) and
+a sealed copy (to print it again). Voiding a batch voids its unused codes.
+
+Paper: forms handed out, keying, double keying. Single keying (the default) counts each
+keyed ballot at once. A round that requires double keying collects two passes per batch,
+keyed by two different staff members, into PaperEntry rows; the batch counts only after a
+third person has resolved every difference. Every ballot still goes through ballot_submit
+(收回 ≤ 发出 is checked there).
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from audit.services import audit_record
+from surveys import codes
+from surveys.ballots import ballot_submit
+from surveys.models import (
+    AccessCode,
+    Channel,
+    CodeBatch,
+    CodeStatus,
+    PaperBatch,
+    PaperBatchStatus,
+    PaperEntry,
+    RespondentCategory,
+    RoundStatus,
+    RoundUnit,
+)
+
+MAX_BATCH_SIZE = 5000
+
+
+@transaction.atomic
+def codes_issue(*, round_unit, size, actor):
+    """Issue a batch of `size` codes for one unit; returns (batch, plain codes), shown once."""
+    round_ = round_unit.round
+    if round_.status not in (RoundStatus.DRAFT, RoundStatus.OPEN):
+        raise ValidationError("本轮测评已结束，不能再发放测评码。", code="round_finished")
+    if not 1 <= size <= MAX_BATCH_SIZE:
+        raise ValidationError(f"每批测评码数量应在 1 至 {MAX_BATCH_SIZE} 之间。", code="bad_size")
+    batch = CodeBatch(round_unit=round_unit, size=size, created_by=actor)
+    batch.full_clean()
+    batch.save()
+    plain = set()
+    while len(plain) < size:  # a duplicate among 2**54 codes is improbable, not impossible
+        plain.add(codes.generate())
+    plain = sorted(plain)
+    AccessCode.objects.bulk_create(
+        [
+            AccessCode(
+                batch=batch, round_unit=round_unit, digest=codes.digest(c), sealed=codes.seal(c)
+            )
+            for c in plain
+        ],
+        batch_size=1000,
+    )
+    audit_record(actor=actor, action="codes.issue", obj=batch, changes={"size": size})
+    return batch, plain
+
+
+@transaction.atomic
+def codes_void(*, batch, actor, reason=""):
+    """Void a batch's unused codes (slips lost, misprinted); used codes stay used."""
+    batch = CodeBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.voided_at:
+        raise ValidationError("该批测评码已作废。", code="already_void")
+    voided = AccessCode.objects.filter(batch=batch, status=CodeStatus.UNUSED).update(
+        status=CodeStatus.VOID
+    )
+    batch.voided_at = timezone.now()
+    batch.void_reason = (reason or "").strip()[:200]
+    batch.save(update_fields=["voided_at", "void_reason"])
+    audit_record(
+        actor=actor, action="codes.void", obj=batch,
+        changes={"voided": voided, "reason": batch.void_reason},
+    )
+    return voided
+
+
+def batch_codes(batch):
+    """[(plain code or None, status)] of a batch, unsealed for printing; None if unreadable."""
+    rows = AccessCode.objects.filter(batch=batch).order_by("pk").values_list("sealed", "status")
+    return [(codes.unseal(sealed) if sealed else None, status) for sealed, status in rows]
+
+
+@transaction.atomic
+def codes_disclose(*, batch, actor, form):
+    """Record that a batch's codes were shown in full (slips printed or list downloaded)."""
+    audit_record(actor=actor, action=f"codes.{form}", obj=batch, changes={"size": batch.size})
+
+
+def code_counts(round_units):
+    """Annotate issued/used/void code counts per RoundUnit in one query."""
+    return round_units.annotate(
+        codes_issued=Count("access_codes"),
+        codes_used=Count("access_codes", filter=Q(access_codes__status=CodeStatus.USED)),
+        codes_void=Count("access_codes", filter=Q(access_codes__status=CodeStatus.VOID)),
+    )
+
+
+def _require_open(round_):
+    if round_.status != RoundStatus.OPEN:
+        raise ValidationError("只有进行中的测评轮次才能录入纸质票。", code="round_not_open")
+
+
+@transaction.atomic
+def paper_forms_set(*, round_unit, issued, actor):
+    """Record how many paper forms were handed out for a unit (发出票数)."""
+    locked = RoundUnit.objects.select_for_update().get(pk=round_unit.pk)
+    if issued < locked.paper_ballots:
+        raise ValidationError(
+            f"已录入 {locked.paper_ballots} 张纸质票，发出票数不能少于此数。", code="below_keyed"
+        )
+    before = locked.paper_forms_issued
+    locked.paper_forms_issued = issued
+    locked.full_clean()
+    locked.save(update_fields=["paper_forms_issued"])
+    audit_record(
+        actor=actor, action="paper.forms_issued", obj=locked,
+        changes={"paper_forms_issued": [before, issued]},
+    )
+    return locked
+
+
+@transaction.atomic
+def paper_ballot_key(*, round_unit, category, answers, opinion="", actor):
+    """Key and count one paper ballot (single keying)."""
+    _require_open(round_unit.round)
+    if round_unit.round.require_double_keying:
+        raise ValidationError("本轮要求双人录入，请按批次录入两遍后核对。", code="double_keying")
+    ballot = ballot_submit(
+        round_unit=round_unit, category=category, channel=Channel.PAPER,
+        answers=answers, opinion=opinion,
+    )
+    # Who keyed how many, not which ballot: the trail says nothing about answers.
+    audit_record(actor=actor, action="paper.key", obj=round_unit, changes={"count": 1})
+    return ballot
+
+
+@transaction.atomic
+def paper_batch_create(*, round_unit, label, actor):
+    _require_open(round_unit.round)
+    batch = PaperBatch(
+        round_unit=round_unit, label=label.strip(),
+        double_keyed=round_unit.round.require_double_keying, created_by=actor,
+    )
+    batch.full_clean()
+    batch.save()
+    audit_record(actor=actor, action="paper.batch_create", obj=batch)
+    return batch
+
+
+def pass_keyers(batch):
+    """{pass_no: user_id} of whoever keyed each pass so far."""
+    return dict(
+        PaperEntry.objects.filter(batch=batch).values_list("pass_no", "keyed_by").distinct()
+    )
+
+
+@transaction.atomic
+def paper_entry_key(*, batch, pass_no, payload, actor):
+    """Store one ballot of one pass of a double-keyed batch; it does not count yet."""
+    batch = PaperBatch.objects.select_for_update().get(pk=batch.pk)
+    if not batch.double_keyed or batch.status != PaperBatchStatus.KEYING:
+        raise ValidationError("该批次已结束录入。", code="not_keying")
+    if pass_no not in (1, 2):
+        raise ValidationError("录入遍次只能是第1遍或第2遍。", code="bad_pass")
+    keyers = pass_keyers(batch)
+    if keyers.get(pass_no, actor.pk) != actor.pk:
+        raise ValidationError(f"第{pass_no}遍已由其他工作人员录入。", code="pass_taken")
+    if keyers.get(3 - pass_no) == actor.pk:
+        raise ValidationError("两遍录入须由两名不同的工作人员完成。", code="same_keyer")
+    seq = PaperEntry.objects.filter(batch=batch, pass_no=pass_no).count() + 1
+    entry = PaperEntry.objects.create(
+        batch=batch, pass_no=pass_no, seq=seq, keyed_by=actor, payload=payload
+    )
+    audit_record(actor=actor, action="paper.entry_key", obj=batch, changes={"pass": pass_no, "seq": seq})
+    return entry
+
+
+@transaction.atomic
+def paper_batch_close_keying(*, batch, actor):
+    """Both passes are keyed: stop keying and compare."""
+    batch = PaperBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status != PaperBatchStatus.KEYING:
+        raise ValidationError("该批次已结束录入。", code="not_keying")
+    counts = dict(
+        PaperEntry.objects.filter(batch=batch).values_list("pass_no").annotate(n=Count("id"))
+    )
+    if not counts.get(1) or not counts.get(2):
+        raise ValidationError("两遍都录入后才能核对。", code="pass_missing")
+    batch.status = PaperBatchStatus.RECONCILING
+    batch.save(update_fields=["status"])
+    audit_record(actor=actor, action="paper.batch_close", obj=batch, changes=counts)
+    return batch
+
+
+@dataclass
+class Difference:
+    seq: int
+    first: dict | None
+    second: dict | None
+
+
+def paper_batch_differences(batch):
+    """The ballots (by sequence number) on which the two passes disagree or one is missing."""
+    passes = {1: {}, 2: {}}
+    for entry in PaperEntry.objects.filter(batch=batch):
+        passes[entry.pass_no][entry.seq] = entry.payload
+    return [
+        Difference(seq, passes[1].get(seq), passes[2].get(seq))
+        for seq in sorted(set(passes[1]) | set(passes[2]))
+        if passes[1].get(seq) != passes[2].get(seq)
+    ]
+
+
+@transaction.atomic
+def paper_batch_count(*, batch, resolutions, actor):
+    """Count a reconciled batch: agreed ballots, and each difference as resolved.
+
+    resolutions: {seq: 1 or 2 (the pass that is right) or 0 (not a ballot)}. When the
+    passes differ, the resolver must be neither keyer. All ballots or none are stored.
+    """
+    batch = PaperBatch.objects.select_for_update().select_related("round_unit__round").get(pk=batch.pk)
+    if batch.status != PaperBatchStatus.RECONCILING:
+        raise ValidationError("该批次不在待核对状态。", code="not_reconciling")
+    _require_open(batch.round_unit.round)
+    differences = paper_batch_differences(batch)
+    if differences and actor.pk in pass_keyers(batch).values():
+        raise ValidationError("两遍录入不一致，须由录入人以外的第三人核对。", code="keyer_resolves")
+    unresolved = [d.seq for d in differences if resolutions.get(d.seq) not in (0, 1, 2)]
+    if unresolved:
+        raise ValidationError(
+            "请逐张核对，以下序号尚未确定：" + "、".join(map(str, unresolved)), code="unresolved"
+        )
+    chosen = {d.seq: {1: d.first, 2: d.second}.get(resolutions[d.seq]) for d in differences}
+    agreed = {
+        e.seq: e.payload for e in PaperEntry.objects.filter(batch=batch, pass_no=1)
+        if e.seq not in chosen
+    }
+    final = {**agreed, **chosen}
+    categories = {c.pk: c for c in RespondentCategory.objects.all()}
+    counted = 0
+    for seq in sorted(final):
+        payload = final[seq]
+        if payload is None:
+            continue  # resolved as not a ballot, or picked a pass that lacks it
+        try:
+            ballot_submit(
+                round_unit=batch.round_unit, category=categories.get(payload["category"]),
+                channel=Channel.PAPER, answers=payload["answers"], opinion=payload.get("opinion", ""),
+            )
+        except ValidationError as error:
+            raise ValidationError(f"第 {seq} 张：{'；'.join(error.messages)}", code="bad_ballot")
+        counted += 1
+    batch.status = PaperBatchStatus.COUNTED
+    batch.save(update_fields=["status"])
+    audit_record(
+        actor=actor, action="paper.batch_count", obj=batch,
+        changes={"counted": counted, "differences": len(differences),
+                 "resolutions": {str(k): v for k, v in resolutions.items()}},
+    )
+    return counted
+
+
+@transaction.atomic
+def paper_ballots_import(*, round_, upload, actor):
+    """Import a checked spreadsheet of paper ballots: every row or none."""
+    from .paper_import import ImportRefused, parse
+
+    _require_open(round_)
+    if round_.require_double_keying:
+        raise ImportRefused(["本轮要求纸质票双人录入，不能直接导入；请按批次录入两遍后核对。"])
+    rows = parse(round_, upload)
+    for row in rows:
+        try:
+            ballot_submit(
+                round_unit=row.round_unit, category=row.category, channel=Channel.PAPER,
+                answers=row.answers, opinion=row.opinion,
+            )
+        except ValidationError as error:  # e.g. a concurrent keyer filled the last form
+            raise ImportRefused([f"第 {row.number} 行：{'；'.join(error.messages)}"])
+    audit_record(
+        actor=actor, action="paper.import", obj=round_,
+        changes={"rows": len(rows), "file": getattr(upload, "name", "")[:100]},
+    )
+    return len(rows)

@@ -1,0 +1,199 @@
+"""Paper ballots for staff: keying (single or double), reconciling, importing a sheet."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.roles import staff_required
+from surveys.models import PaperBatch, PaperBatchStatus, PaperEntry, RespondentCategory, Round, RoundStatus
+
+from ..forms import ImportForm, KeyingForm, PaperBatchForm
+from ..paper_import import ImportRefused, template_workbook
+from ..services import (
+    paper_ballot_key,
+    paper_ballots_import,
+    paper_batch_close_keying,
+    paper_batch_count,
+    paper_batch_create,
+    paper_batch_differences,
+    paper_entry_key,
+    pass_keyers,
+)
+from .codes import _round_unit
+
+
+@staff_required
+def paper_key(request, pk):
+    """Single keying: one paper ballot per screen, counted as soon as it is saved."""
+    round_unit = _round_unit(pk)
+    if round_unit.round.require_double_keying:
+        messages.info(request, "本轮要求双人录入：请先建立纸质票批次，再分两遍录入。")
+        return redirect("fieldwork:unit", pk=round_unit.pk)
+    form = KeyingForm(request.POST or None, round_=round_unit.round)
+    if request.method == "POST" and form.is_valid():
+        try:
+            paper_ballot_key(
+                round_unit=round_unit, category=form.category, answers=form.answers(),
+                opinion=form.opinion(), actor=request.user,
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            round_unit.refresh_from_db()
+            messages.success(request, f"已保存。{round_unit.unit.name}已录入纸质票 {round_unit.paper_ballots} 张。")
+            return redirect("fieldwork:paper_key", pk=round_unit.pk)
+    round_unit.refresh_from_db()
+    context = {
+        "form": form, "ru": round_unit, "round": round_unit.round,
+        "count": round_unit.paper_ballots, "limit": round_unit.paper_forms_issued,
+        "heading": "纸质票录入",
+    }
+    return render(request, "surveys/fieldwork/key.html", context, status=400 if form.errors else 200)
+
+
+@staff_required
+@require_POST
+def paper_batch_new(request, pk):
+    round_unit = _round_unit(pk)
+    form = PaperBatchForm(request.POST)
+    if form.is_valid():
+        try:
+            batch = paper_batch_create(round_unit=round_unit, label=form.cleaned_data["label"], actor=request.user)
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+        else:
+            messages.success(request, f"已建立批次“{batch.label}”。")
+    else:
+        messages.error(request, "请填写批次名称。")
+    return redirect("fieldwork:unit", pk=round_unit.pk)
+
+
+def _paper_batch(pk):
+    return get_object_or_404(
+        PaperBatch.objects.select_related("round_unit__round", "round_unit__unit"), pk=pk
+    )
+
+
+@staff_required
+def paper_pass(request, pk, pass_no):
+    """Double keying: one pass of a batch, one ballot per screen; nothing counts yet."""
+    batch = _paper_batch(pk)
+    if pass_no not in (1, 2) or not batch.double_keyed:
+        raise Http404
+    if batch.status != PaperBatchStatus.KEYING:
+        messages.info(request, "该批次已结束录入。")
+        return redirect("fieldwork:paper_reconcile", pk=batch.pk)
+    round_ = batch.round_unit.round
+    form = KeyingForm(request.POST or None, round_=round_)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = paper_entry_key(batch=batch, pass_no=pass_no, payload=form.payload(), actor=request.user)
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, f"第{pass_no}遍第 {entry.seq} 张已保存。")
+            return redirect("fieldwork:paper_pass", pk=batch.pk, pass_no=pass_no)
+    context = {
+        "form": form, "ru": batch.round_unit, "round": round_, "batch": batch, "pass_no": pass_no,
+        "count": PaperEntry.objects.filter(batch=batch, pass_no=pass_no).count(), "limit": None,
+        "heading": f"双人录入 · {batch.label} · 第{pass_no}遍",
+    }
+    return render(request, "surveys/fieldwork/key.html", context, status=400 if form.errors else 200)
+
+
+@staff_required
+@require_POST
+def paper_batch_close(request, pk):
+    batch = _paper_batch(pk)
+    try:
+        paper_batch_close_keying(batch=batch, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+        return redirect("fieldwork:unit", pk=batch.round_unit_id)
+    return redirect("fieldwork:paper_reconcile", pk=batch.pk)
+
+
+def _describe(payload, round_, categories):
+    """[(question, answer text)] of a keyed ballot, for side-by-side comparison."""
+    if payload is None:
+        return None
+    scale = round_.scale_def
+    answers = payload["answers"]
+    rows = [("参评人员类别", categories.get(payload["category"], "？"))]
+    for item in round_.items.rated().order_by("order", "pk"):
+        value = answers.get(str(item.pk))
+        rows.append((item.text, scale.option(value).label if value else "（空白）"))
+    rows.append(("意见建议", payload.get("opinion") or "（空白）"))
+    return rows
+
+
+@staff_required
+def paper_reconcile(request, pk):
+    batch = _paper_batch(pk)
+    round_ = batch.round_unit.round
+    differences = paper_batch_differences(batch)
+    categories = {c.pk: c.name for c in RespondentCategory.objects.all()}
+    if request.method == "POST":
+        resolutions = {}
+        for d in differences:
+            value = request.POST.get(f"seq_{d.seq}", "")
+            if value in ("0", "1", "2"):
+                resolutions[d.seq] = int(value)
+        try:
+            counted = paper_batch_count(batch=batch, resolutions=resolutions, actor=request.user)
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+        else:
+            messages.success(request, f"批次“{batch.label}”已计入 {counted} 张纸质票。")
+            return redirect("fieldwork:unit", pk=batch.round_unit_id)
+    rows = []
+    for d in differences:
+        first, second = _describe(d.first, round_, categories), _describe(d.second, round_, categories)
+        labels = [q for q, _ in (first or second)]
+        lines = [
+            (q, first[i][1] if first else "（未录入）", second[i][1] if second else "（未录入）")
+            for i, q in enumerate(labels)
+        ]
+        rows.append({"seq": d.seq, "lines": [(q, a, b, a != b) for q, a, b in lines]})
+    keyers = pass_keyers(batch)
+    context = {
+        "batch": batch, "ru": batch.round_unit, "round": round_, "rows": rows,
+        "counts": {n: PaperEntry.objects.filter(batch=batch, pass_no=n).count() for n in (1, 2)},
+        "is_keyer": request.user.pk in keyers.values(),
+    }
+    return render(request, "surveys/fieldwork/reconcile.html", context)
+
+
+@staff_required
+def paper_import(request, pk):
+    round_ = get_object_or_404(Round, pk=pk)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    errors = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            count = paper_ballots_import(round_=round_, upload=form.cleaned_data["file"], actor=request.user)
+        except ImportRefused as refusal:
+            errors = refusal.errors
+        except ValidationError as error:
+            errors = error.messages
+        else:
+            messages.success(request, f"已导入 {count} 张纸质票。")
+            return redirect("fieldwork:round", pk=round_.pk)
+    context = {"round": round_, "form": form, "errors": errors, "open": round_.status == RoundStatus.OPEN}
+    status = 400 if errors or form.errors else 200
+    return render(request, "surveys/fieldwork/import.html", context, status=status)
+
+
+@staff_required
+def paper_import_template(request, pk):
+    round_ = get_object_or_404(Round, pk=pk)
+    response = HttpResponse(
+        template_workbook(round_),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="paper-template-round-{round_.pk}.xlsx"'
+    return response

@@ -1,0 +1,578 @@
+"""Reads for the leader dashboards (测评结果): round overview, unit page, trends, live turnout.
+
+Every rate, level, class and rank comes from `selectors.round_results` / `item_results`,
+which take them from `scoring`; this module only pools, filters, sorts and arranges them.
+Query counts depend on the number of rounds shown, never on units or ballots.
+
+Definitions shown on the pages:
+- city-wide (全市) rate of a dimension: pooled over every valid answer of the units in view,
+  i.e. `scoring.rate` on the summed counts (weighted by category like a unit when the
+  round weights), so a unit counts by its number of answers;
+- group / city average on the unit page (本组平均, 全市平均): the mean of the units' rates,
+  each unit once (`selectors.mean_positive`), the same figure the Excel feedback shows.
+"""
+
+import threading
+import time
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from django.db.models import Count, Sum
+
+from accounts.roles import MANAGE
+from surveys import scoring
+from surveys.breakdowns import category_breakdown
+from surveys.models import (
+    HEADLINE_KINDS, Ballot, Investigation, Rectification, Round, RoundCategory, RoundStatus,
+    RoundUnit,
+)
+from surveys.selectors import (
+    UNIT_ORDER, RoundResults, category_totals, item_results, round_results, round_turnout,
+)
+
+# The policy's goals, "两年两提高，五年大提升": positive >= 80% within two years, >= 90% within
+# five, each with more satisfied than dissatisfied answers.
+GOALS = (
+    (Fraction(80, 100), "两年目标 80%"),
+    (Fraction(90, 100), "五年目标 90%"),
+)
+FINAL_ORDER = (
+    scoring.FinalClass.SATISFIED,
+    scoring.FinalClass.BASIC,
+    scoring.FinalClass.PENDING,
+    scoring.FinalClass.BELOW,
+    scoring.FinalClass.UNSATISFIED,
+    scoring.FinalClass.NO_DATA,
+)
+DIMENSION_LABELS = {kind: kind.label for kind in HEADLINE_KINDS}
+OPINION_LIMIT = 300
+
+
+class Percents:
+    """Rates of a DimensionResult (or any object) as display strings, for templates.
+
+    `scoring.percent` rounds for reading only; the level printed beside a rate is always
+    scoring's, decided on the exact fraction.
+    """
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __getitem__(self, name):
+        value = getattr(self.obj, name)
+        if getattr(self.obj, "answered", None) == 0:
+            return "—"  # no answers: a rate of 0% would be a finding, this is an absence
+        if name == "interval":
+            return "—" if not value else f"{scoring.percent(Fraction(value[0]))}–{scoring.percent(Fraction(value[1]))}"
+        if value is None or isinstance(value, Fraction):
+            return scoring.percent(value)
+        raise KeyError(name)
+
+
+def dimension_rows(dimensions):
+    """[(label, DimensionResult, Percents)] of the headline dimensions, in policy order."""
+    return [(kind.label, dimensions[kind], Percents(dimensions[kind])) for kind in HEADLINE_KINDS if kind in dimensions]
+
+
+def reaches_goal(dimension, goal):
+    """Whether one dimension meets a policy goal: positive >= goal and satisfied > dissatisfied.
+
+    The goal reads like the satisfied-unit rule with another line, so it compares the same
+    exact fractions `scoring.rate` returned; a rate printed 80.0% may still fall short.
+    """
+    return bool(dimension.valid) and dimension.positive >= goal and dimension.satisfied > dimension.dissatisfied
+
+
+# --- results of finished rounds, kept while they stay the same --------------------------
+#
+# Rating 120 units with `scoring.rate` costs some 200 ms of pure Python per round (more with
+# every sub-indicator), and a round with results changes only when a ballot is keyed late
+# (the unit's ballot counters move in the same transaction as its tallies) or an
+# investigation is concluded. So the rated results are kept in this process under a version
+# read from the database on every view (two small queries): any such change gives a new
+# version and a fresh rating. Entries also expire after CACHE_SECONDS, so a renamed unit or
+# a tally repaired by `tallies_rebuild` shows soon. Open rounds are never cached.
+
+CACHE_SECONDS = 300
+CACHE_SIZE = 8
+_cache = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def results_version(round_):
+    """What the rated results of a round depend on, read fresh from the database."""
+    counters = RoundUnit.objects.filter(round=round_).aggregate(
+        units=Count("id"), online=Sum("online_ballots"), paper=Sum("paper_ballots"), planned=Sum("planned_sample"),
+    )
+    investigations = tuple(
+        Investigation.objects.filter(round_unit__round=round_).order_by("id").values_list("id", "item_id", "conclusion")
+    )
+    policy = (round_.scale, round_.positive_threshold, round_.basic_threshold, round_.unknown_in_denominator,
+              round_.use_weights, round_.min_valid_answers)
+    return (round_.pk, round_.created_at, round_.status, policy, tuple(counters.values()), investigations)
+
+
+def _cached(key, version, compute):
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit and hit[0] == version and now - hit[1] < CACHE_SECONDS:
+            _cache.move_to_end(key)
+            return hit[2]
+    value = compute()
+    with _cache_lock:
+        _cache[key] = (version, now, value)
+        _cache.move_to_end(key)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return value
+
+
+def cache_clear():
+    with _cache_lock:
+        _cache.clear()
+
+
+def rated_round(round_, *, groups=None, version=None):
+    """`round_results` of the whole round (kept while unchanged), limited to `groups`.
+
+    Limiting after rating is what `round_results(groups=…)` does too: ranks stay those of
+    the whole group, which a scope holds whole or not at all.
+    """
+    if round_.status == RoundStatus.OPEN:
+        return round_results(round_, groups=groups)
+    version = version or results_version(round_)
+    results = _cached(("round", round_.pk), version, lambda: round_results(round_))
+    if groups is None:
+        return results
+    allowed = {g.pk for g in groups}
+    return RoundResults(round=results.round, items=results.items, units=[u for u in results.units if u.group.pk in allowed])
+
+
+def rated_items(round_, round_units, *, version):
+    """`item_results` of every unit of a finished round, kept like `rated_round`."""
+    return _cached(("items", round_.pk), version, lambda: item_results(round_, round_units))
+
+
+# --- which rounds a user sees -------------------------------------------------------------
+
+
+def result_rounds(user):
+    """Rounds whose results a user may read: staff closed and published, leaders published."""
+    if user.has_perm(MANAGE):
+        return Round.objects.with_results()
+    return Round.objects.published()
+
+
+def live_rounds(user):
+    """Open rounds whose turnout a user may watch (staff only: nothing is published yet)."""
+    if user.has_perm(MANAGE):
+        return Round.objects.open()
+    return Round.objects.none()
+
+
+def dashboard_rounds(user):
+    return (result_rounds(user) | live_rounds(user)).order_by("-year", "-opens_at", "-id")
+
+
+def previous_round(round_, rounds):
+    """The latest of `rounds` that opened before `round_` (for the change of rank)."""
+    return rounds.filter(opens_at__lt=round_.opens_at).order_by("-opens_at", "-id").first()
+
+
+# --- pooled figures -----------------------------------------------------------------------
+
+
+def pooled(round_, round_unit_ids, items):
+    """{kind: DimensionResult} over all answers of the given units, summed in SQL."""
+    totals = category_totals(round_, round_unit_ids, [item.pk for item in items.values()]) if round_unit_ids else {}
+    weights = round_.category_weights() if round_.use_weights else None
+    policy, scale = round_.policy(weights), round_.scale_def
+    return {
+        kind: scoring.rate(None, scale, policy, by_category={c: dict(o) for c, o in totals.get(items[kind].pk, {}).items()})
+        for kind in HEADLINE_KINDS
+        if kind in items
+    }
+
+
+# --- round overview -----------------------------------------------------------------------
+
+
+@dataclass
+class Overview:
+    round: Round
+    results: object  # selectors.RoundResults, limited to the user's groups
+    previous: Round | None
+    previous_ranks: dict  # unit_id -> ranks dict of the previous round
+    city: dict  # kind -> pooled DimensionResult
+    finals: list  # [(FinalClass, count)]
+    online: int
+    paper: int
+    planned: int
+
+    @property
+    def units(self):
+        return len(self.results.units)
+
+    @property
+    def ballots(self):
+        return self.online + self.paper
+
+    @property
+    def completion(self):
+        return Fraction(self.ballots, self.planned) if self.planned else None
+
+    @property
+    def groups(self):
+        return list(self.results.by_group())
+
+    @property
+    def city_rows(self):
+        """[(label, pooled result, Percents, [(goal label, reached)])] per headline dimension."""
+        return [
+            (label, d, p, [(goal_label, reaches_goal(d, goal)) for goal, goal_label in GOALS])
+            for label, d, p in dimension_rows(self.city)
+        ]
+
+    @property
+    def completion_pct(self):
+        return scoring.percent(self.completion)
+
+
+def round_overview(round_, *, groups, previous=None):
+    results = rated_round(round_, groups=groups)
+    ids = [r.round_unit.pk for r in results.units]
+    previous_ranks = {}
+    if previous is not None:
+        previous_ranks = {r.unit.pk: r.ranks for r in rated_round(previous, groups=groups).units}
+    finals = Counter(r.final for r in results.units)
+    return Overview(
+        round=round_,
+        results=results,
+        previous=previous,
+        previous_ranks=previous_ranks,
+        city=pooled(round_, ids, results.items),
+        finals=[(f, finals.get(f, 0)) for f in FINAL_ORDER if finals.get(f) or f is not scoring.FinalClass.NO_DATA],
+        online=sum(r.round_unit.online_ballots for r in results.units),
+        paper=sum(r.round_unit.paper_ballots for r in results.units),
+        planned=sum(r.round_unit.planned_sample for r in results.units),
+    )
+
+
+@dataclass
+class RankingRow:
+    result: object  # selectors.UnitResult
+    dimension: object  # scoring.DimensionResult of the chosen dimension
+    rank: int | None
+    previous_rank: int | None
+    in_previous: bool
+
+    @property
+    def pct(self):
+        return Percents(self.dimension)
+
+    @property
+    def show(self):
+        """The row's display strings in a plain dict: 120 rows render measurably faster."""
+        d, final, p = self.dimension, self.result.final, Percents(self.dimension)
+        return {
+            "satisfied": p["satisfied"], "basic": p["basic"], "dissatisfied": p["dissatisfied"],
+            "unknown": p["unknown"], "positive": p["positive"], "interval": p["interval"],
+            "level": d.level.value, "level_label": d.level.label,
+            "final": final.value, "final_label": final.label,
+        }
+
+    @property
+    def change(self):
+        """Places gained since the previous round (positive = moved up)."""
+        if self.rank is None or self.previous_rank is None:
+            return None
+        return self.previous_rank - self.rank
+
+
+@dataclass
+class RankingTable:
+    group: object
+    size: int  # units of the group in view, before filters
+    rows: list = field(default_factory=list)
+
+
+SORTS = {
+    "rank": lambda row: row.rank,
+    "positive": lambda row: row.dimension.positive if row.dimension.valid else None,
+    "valid": lambda row: row.dimension.valid,
+    "satisfied": lambda row: row.dimension.satisfied if row.dimension.valid else None,
+    "dissatisfied": lambda row: row.dimension.dissatisfied if row.dimension.valid else None,
+    "unknown": lambda row: row.dimension.unknown if row.dimension.answered else None,
+    "change": lambda row: row.change,
+    "name": lambda row: row.result.unit.code,
+}
+# A rank reads best ascending, a rate best descending: each key's natural first direction.
+DESCENDING_FIRST = {"positive", "valid", "satisfied", "change"}
+
+
+def ranking_tables(overview, *, dimension, unit_kind=None, group_id=None, final=None, sort="rank", descending=False):
+    """One table per unit group, filtered and sorted; rows without a value sort last."""
+    key = SORTS[sort]
+    ranks_key = dimension
+    tables = []
+    for group, members in overview.results.by_group().items():
+        if unit_kind and group.kind != unit_kind:
+            continue
+        if group_id and group.pk != group_id:
+            continue
+        table = RankingTable(group=group, size=len(members))
+        for result in members:
+            if final and result.final.value != final:
+                continue
+            previous = overview.previous_ranks.get(result.unit.pk)
+            table.rows.append(
+                RankingRow(
+                    result=result,
+                    dimension=result.dimensions[dimension],
+                    rank=result.ranks.get(ranks_key),
+                    previous_rank=previous.get(ranks_key) if previous else None,
+                    in_previous=previous is not None,
+                )
+            )
+        present = [row for row in table.rows if key(row) is not None]
+        missing = [row for row in table.rows if key(row) is None]
+        present.sort(key=key, reverse=descending)
+        table.rows = present + missing
+        tables.append(table)
+    return tables
+
+
+# --- unit page ----------------------------------------------------------------------------
+
+
+@dataclass
+class ItemRow:
+    item: object
+    result: object  # scoring.DimensionResult of this unit
+    group_mean: Fraction | None
+    city_mean: Fraction | None
+    segments: list  # [(label, count, css)] for the stacked bar
+
+    @property
+    def pct(self):
+        return Percents(self.result)
+
+    @property
+    def means(self):
+        return Percents(self)
+
+
+@dataclass
+class TrendPoint:
+    round: Round
+    result: object  # selectors.UnitResult of the unit in that round
+
+    @property
+    def dims(self):
+        return dimension_rows(self.result.dimensions)
+
+
+@dataclass
+class UnitPage:
+    round: Round
+    result: object  # selectors.UnitResult
+    group_size: int
+    items: list  # [ItemRow]
+    breakdowns: list  # [(dimension label, [(breakdowns.CategoryRow, Percents or None)])]
+    trend: list  # [TrendPoint], oldest first
+    opinions: list  # [(day, text)], the newest OPINION_LIMIT, newest last
+    more_opinions: bool  # older ones left out
+    investigations: list
+    rectifications: list
+    pending: list  # headline kinds below standard still without an investigation conclusion
+
+    @property
+    def dims(self):
+        return dimension_rows(self.result.dimensions)
+
+    @property
+    def rows(self):
+        """[(label, DimensionResult, Percents, rank in group)] of the headline dimensions."""
+        return [(*row, self.result.ranks.get(kind)) for kind, row in zip(HEADLINE_KINDS, self.dims)]
+
+
+def _mean_positive(dimensions):
+    """Mean positive rate over dimensions with valid answers (each unit once)."""
+    rated = [d.positive for d in dimensions if d.valid]
+    return sum(rated, Fraction(0)) / len(rated) if rated else None
+
+
+GRADE_CSS = {"satisfied": "seg-satisfied", "basic": "seg-basic", "dissatisfied": "seg-dissatisfied", "unknown": "seg-unknown"}
+
+
+def _segments(scale, counts):
+    return [
+        (option.label, counts.get(option.value, 0), GRADE_CSS[option.grade.value])
+        for option in scale.options
+    ]
+
+
+def unit_page(round_, unit, *, trend_rounds, q=""):
+    """Everything about one unit in one round; the caller has checked the unit is in scope.
+
+    Group and city averages are over every unit of the round (an average of many units
+    names none of them), like the Excel feedback.
+    """
+    version = results_version(round_)
+    results = rated_round(round_, version=version)
+    result = next((r for r in results.units if r.unit.pk == unit.pk), None)
+    if result is None:
+        return None
+    ru = result.round_unit
+    members = [r for r in results.units if r.group.pk == unit.group_id]
+    everyone = [r.round_unit for r in results.units]
+    member_ids = {r.round_unit.pk for r in members}
+    detail = rated_items(round_, everyone, version=version)
+    scale = round_.scale_def
+    items = []
+    for item in detail.items:
+        own = detail.results[(ru.pk, item.pk)]
+        items.append(
+            ItemRow(
+                item=item,
+                result=own,
+                group_mean=_mean_positive(detail.results[(x.pk, item.pk)] for x in everyone if x.pk in member_ids),
+                city_mean=_mean_positive(detail.results[(x.pk, item.pk)] for x in everyone),
+                segments=_segments(scale, own.counts),
+            )
+        )
+    labels = {
+        rc.category_id: rc.category.name
+        for rc in RoundCategory.objects.filter(round=round_).select_related("category").order_by("category__order")
+    }
+    policy = round_.policy(round_.category_weights() if round_.use_weights else None)
+    breakdowns = [
+        (
+            kind.label,
+            [
+                (row, Percents(row.result) if row.result else None)
+                for row in category_breakdown(detail.by_category[(ru.pk, results.items[kind].pk)], labels, scale, policy)
+            ],
+        )
+        for kind in HEADLINE_KINDS
+        if kind in results.items
+    ]
+    opinions = Ballot.objects.filter(round_unit=ru).exclude(opinion="")
+    if q:
+        opinions = opinions.filter(opinion__icontains=q)
+    # Newest last by day only: ballots keep no finer time, and ordering by id would tell the
+    # sequence of answers. Within a day, by text.
+    # One row past the limit tells whether there are more, without counting them all.
+    newest = list(opinions.order_by("-cast_on", "-opinion").values_list("cast_on", "opinion")[: OPINION_LIMIT + 1])
+    more = len(newest) > OPINION_LIMIT
+    newest = newest[:OPINION_LIMIT]
+    investigations = list(Investigation.objects.filter(round_unit=ru).select_related("item").order_by("item__order"))
+    concluded = {i.item.kind for i in investigations}
+    return UnitPage(
+        round=round_,
+        result=result,
+        group_size=len(members),
+        items=items,
+        breakdowns=breakdowns,
+        trend=unit_trend(unit, trend_rounds, current=(round_, result)),
+        opinions=newest[::-1],
+        more_opinions=more,
+        investigations=investigations,
+        rectifications=list(
+            Rectification.objects.filter(round_unit__unit=unit, round_unit__round__opens_at__lte=round_.opens_at)
+            .select_related("round_unit__round")
+            .order_by("round_unit__round__opens_at", "deadline", "id")
+        ),
+        pending=[
+            kind for kind in HEADLINE_KINDS
+            if result.dimensions[kind].level is scoring.Level.BELOW and kind not in concluded
+        ],
+    )
+
+
+def unit_trend(unit, rounds, *, current=None):
+    """[TrendPoint] of one unit over `rounds` that surveyed it, oldest first.
+
+    Each round is rated whole-group by `round_results`, so ranks are those of the day; a few
+    queries per round, none per unit.
+    """
+    points = []
+    for r in rounds.filter(round_units__unit=unit).distinct().order_by("opens_at", "id"):
+        if current and r.pk == current[0].pk:
+            points.append(TrendPoint(r, current[1]))
+            continue
+        found = [x for x in rated_round(r, groups=[unit.group]).units if x.unit.pk == unit.pk]
+        if found:
+            points.append(TrendPoint(r, found[0]))
+    return points
+
+
+# --- city trends --------------------------------------------------------------------------
+
+
+@dataclass
+class CityPoint:
+    round: Round
+    units: int
+    city: dict  # kind -> pooled DimensionResult
+    reaching: dict  # kind -> {goal: units}; "both" -> {goal: units meeting it on both}
+
+    @property
+    def dims(self):
+        """[(label, pooled result, Percents, [units reaching each goal])]."""
+        return [
+            (label, d, p, [self.reaching[kind][goal] for goal, _ in GOALS])
+            for kind, (label, d, p) in zip(HEADLINE_KINDS, dimension_rows(self.city))
+        ]
+
+    @property
+    def both(self):
+        return [self.reaching["both"][goal] for goal, _ in GOALS]
+
+
+def city_trends(rounds, *, groups):
+    """The city (or the user's groups) round after round, oldest first."""
+    points = []
+    for r in rounds.order_by("opens_at", "id"):
+        results = rated_round(r, groups=groups)
+        if not results.units:
+            continue
+        reaching = {kind: {} for kind in (*HEADLINE_KINDS, "both")}
+        for goal, _ in GOALS:
+            for kind in HEADLINE_KINDS:
+                reaching[kind][goal] = sum(reaches_goal(u.dimensions[kind], goal) for u in results.units)
+            reaching["both"][goal] = sum(
+                all(reaches_goal(u.dimensions[k], goal) for k in HEADLINE_KINDS) for u in results.units
+            )
+        points.append(
+            CityPoint(
+                round=r,
+                units=len(results.units),
+                city=pooled(r, [u.round_unit.pk for u in results.units], results.items),
+                reaching=reaching,
+            )
+        )
+    return points
+
+
+# --- live turnout -------------------------------------------------------------------------
+
+
+@dataclass
+class LiveGroup:
+    group: object
+    turnouts: list  # [selectors.Turnout]
+
+
+def live_turnout(round_, *, groups):
+    """Per unit: ballots received against codes and paper forms issued. No answers, no rates."""
+    round_units = RoundUnit.objects.filter(round=round_).select_related("unit__group").order_by(*UNIT_ORDER)
+    if groups is not None:
+        round_units = round_units.filter(unit__group__in=groups)
+    by_group = {}
+    for turnout in round_turnout(list(round_units)):
+        group = turnout.round_unit.unit.group
+        by_group.setdefault(group.pk, LiveGroup(group, [])).turnouts.append(turnout)
+    return list(by_group.values())

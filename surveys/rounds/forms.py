@@ -1,0 +1,165 @@
+"""Forms of the round set-up steps, the lifecycle confirmations and the follow-up."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.forms import modelformset_factory
+
+from surveys import scoring
+from surveys.models import Item, Rectification, RespondentCategory, Round
+from units.models import Unit, UnitKind
+
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class RoundBasicsForm(forms.ModelForm):
+    """Step 1: name, year and window."""
+
+    class Meta:
+        model = Round
+        fields = ["name", "year", "opens_at", "closes_at"]
+        widgets = {"opens_at": DATETIME, "closes_at": DATETIME}
+
+    def clean(self):
+        cleaned = super().clean()
+        opens, closes = cleaned.get("opens_at"), cleaned.get("closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("closes_at", ValidationError("结束时间须晚于开始时间。", code="window"))
+        return cleaned
+
+
+class RoundCopyForm(RoundBasicsForm):
+    source_round = forms.ModelChoiceField(
+        label="复制哪一轮的设置", queryset=Round.objects.all(),
+        help_text="复制参评单位（仅启用的）及计划样本量、问卷、参评人员类别和权重、评定规则。",
+    )
+
+    class Meta(RoundBasicsForm.Meta):
+        fields = ["source_round", "name", "year", "opens_at", "closes_at"]
+
+
+class RoundUnitsForm(forms.Form):
+    """Step 2: which units, each with its planned sample size."""
+
+    default_planned = forms.IntegerField(label="统一计划样本量", min_value=1, initial=100, required=False)
+
+    def __init__(self, *args, round_, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = {ru.unit_id: ru.planned_sample for ru in round_.round_units.all()}
+        # Active units, and any inactive one already in the round so it can be removed.
+        # Districts before departments, as the policy lists them; then the registry order.
+        self.units = sorted(
+            Unit.objects.filter(Q(is_active=True) | Q(pk__in=current)).select_related("group"),
+            key=lambda u: (u.kind != UnitKind.DISTRICT, u.group.order, u.group.name, u.order, u.code),
+        )
+        for unit in self.units:
+            self.fields[f"u{unit.pk}"] = forms.BooleanField(
+                label=unit.name, required=False, initial=unit.pk in current)
+            self.fields[f"p{unit.pk}"] = forms.IntegerField(
+                label=f"{unit.name}计划样本量", required=False, min_value=1,
+                initial=current.get(unit.pk), widget=forms.NumberInput(attrs={"class": "form-control form-control-sm"}))
+
+    def rows(self):
+        """[(group, [(unit, checkbox, planned)])] in registry order, for the template."""
+        grouped = {}
+        for unit in self.units:
+            grouped.setdefault(unit.group, []).append((unit, self[f"u{unit.pk}"], self[f"p{unit.pk}"]))
+        return list(grouped.items())
+
+    def clean(self):
+        cleaned = super().clean()
+        default = cleaned.get("default_planned")
+        chosen = []
+        for unit in self.units:
+            if not cleaned.get(f"u{unit.pk}"):
+                continue
+            planned = cleaned.get(f"p{unit.pk}") or default
+            if not planned:
+                self.add_error(f"p{unit.pk}", ValidationError(f"请填写{unit.name}的计划样本量。", code="planned"))
+            chosen.append((unit, planned))
+        cleaned["chosen"] = chosen
+        return cleaned
+
+
+class ItemForm(forms.ModelForm):
+    class Meta:
+        model = Item
+        fields = ["text", "order", "required"]
+        widgets = {
+            "text": forms.TextInput(attrs={"class": "form-control"}),
+            "order": forms.NumberInput(attrs={"class": "form-control", "style": "width:6em"}),
+        }
+
+
+ItemFormSet = modelformset_factory(Item, form=ItemForm, extra=0)
+
+
+class ItemAddForm(forms.Form):
+    text = forms.CharField(label="新增分项指标", max_length=200)
+
+
+class RoundSettingsForm(forms.ModelForm):
+    """Step 4: answer scale, respondent categories and weights, scoring policy."""
+
+    class Meta:
+        model = Round
+        fields = [
+            "scale", "positive_threshold", "basic_threshold", "unknown_in_denominator",
+            "use_weights", "min_valid_answers", "require_double_keying",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = {rc.category_id: rc.weight for rc in self.instance.round_categories.all()}
+        self.categories = list(RespondentCategory.objects.all())
+        for category in self.categories:
+            self.fields[f"c{category.pk}"] = forms.BooleanField(
+                label=category.name, required=False, initial=category.pk in current)
+            self.fields[f"w{category.pk}"] = forms.DecimalField(
+                label=f"{category.name}权重", required=False, min_value=0, max_digits=6,
+                decimal_places=3, initial=current.get(category.pk, 1))
+
+    def category_rows(self):
+        return [(c, self[f"c{c.pk}"], self[f"w{c.pk}"]) for c in self.categories]
+
+    def clean(self):
+        cleaned = super().clean()
+        positive, basic = cleaned.get("positive_threshold"), cleaned.get("basic_threshold")
+        if positive is not None and positive > 100:
+            self.add_error("positive_threshold", ValidationError("比例不能超过 100。", code="range"))
+        if positive is not None and basic is not None and basic > positive:
+            self.add_error("basic_threshold", ValidationError("基本满意单位线不能高于满意单位线。", code="order"))
+        chosen = [
+            (c, cleaned.get(f"w{c.pk}") if cleaned.get(f"w{c.pk}") is not None else 1)
+            for c in self.categories if cleaned.get(f"c{c.pk}")
+        ]
+        if not chosen:
+            raise ValidationError("至少选择一类参评人员。", code="no_categories")
+        cleaned["categories"] = chosen
+        return cleaned
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label="重新开启的原因", widget=forms.Textarea(attrs={"rows": 3}), min_length=5,
+        help_text="原因会记入全程记实。",
+        error_messages={"required": "请写明重新开启的原因。", "min_length": "请写明重新开启的原因（至少 5 个字）。"},
+    )
+
+
+class InvestigationForm(forms.Form):
+    findings = forms.CharField(label="调查情况", widget=forms.Textarea(attrs={"rows": 5}))
+    conclusion = forms.ChoiceField(
+        label="结论", widget=forms.RadioSelect,
+        choices=[
+            (scoring.Conclusion.SERIOUS.value, "用人不正之风问题较为严重，认定为群众不满意单位"),
+            (scoring.Conclusion.NOT_SERIOUS.value, "未发现较为严重的问题（仍为未达标，不认定为群众不满意单位）"),
+        ],
+    )
+
+
+class RectificationForm(forms.ModelForm):
+    class Meta:
+        model = Rectification
+        fields = ["measures", "deadline", "status"]
+        widgets = {"measures": forms.Textarea(attrs={"rows": 3}), "deadline": forms.DateInput(attrs={"type": "date"})}

@@ -1,0 +1,175 @@
+"""Round set-up (a few steps, each also an edit page while the round is a draft) and the
+round's staff page."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Case, F, Sum, When
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.generic import ListView
+
+from accounts.roles import StaffRequiredMixin, staff_required
+from surveys.models import Item, Round, RoundStatus
+from units.models import UnitKind
+
+from .. import services
+from ..forms import (
+    ItemAddForm,
+    ItemFormSet,
+    RoundBasicsForm,
+    RoundCopyForm,
+    RoundSettingsForm,
+    RoundUnitsForm,
+)
+
+STEPS = [("rounds:edit", "基本信息"), ("rounds:units", "参评单位"),
+         ("rounds:questionnaire", "问卷"), ("rounds:settings", "评定规则")]
+
+
+class RoundListView(StaffRequiredMixin, ListView):
+    template_name = "surveys/rounds/round_list.html"
+    context_object_name = "rounds"
+
+    def get_queryset(self):
+        return Round.objects.annotate(
+            planned=Sum("round_units__planned_sample"),
+            collected=Sum(F("round_units__online_ballots") + F("round_units__paper_ballots")),
+        )
+
+
+def _context(round_, step, **extra):
+    return {"round": round_, "steps": STEPS, "step": step, "frozen": round_.is_frozen, **extra}
+
+
+def _refused(request, round_, exc):
+    messages.error(request, " ".join(exc.messages))
+    return redirect("rounds:detail", pk=round_.pk)
+
+
+@staff_required
+def round_create(request):
+    form = RoundBasicsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        round_ = services.round_create(units=[], actor=request.user, source="新建测评·基本信息",
+                                       **form.cleaned_data)
+        messages.success(request, "已创建测评草稿，问卷已按标准模板预填。下一步：选择参评单位。")
+        return redirect("rounds:units", pk=round_.pk)
+    return render(request, "surveys/rounds/round_basics.html", {"form": form, "steps": STEPS, "step": 0})
+
+
+@staff_required
+def round_copy(request):
+    latest = Round.objects.order_by("-year", "-opens_at").first()
+    form = RoundCopyForm(request.POST or None, initial={
+        "source_round": latest, "year": latest.year + 1 if latest else None,
+    })
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        round_ = services.round_copy(actor=request.user, source="复制测评", **data)
+        messages.success(request, f"已从“{data['source_round']}”复制出测评草稿，请逐步核对。")
+        return redirect("rounds:units", pk=round_.pk)
+    return render(request, "surveys/rounds/round_copy.html", {"form": form})
+
+
+@staff_required
+def round_edit(request, pk):
+    round_ = get_object_or_404(Round, pk=pk)
+    form = RoundBasicsForm(request.POST or None, instance=Round.objects.get(pk=pk))
+    if round_.is_frozen:
+        for name in ("year", "opens_at"):
+            form.fields[name].disabled = True
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.round_update(round_=round_, actor=request.user, source="测评·基本信息",
+                                  **form.cleaned_data)
+        except ValidationError as exc:
+            return _refused(request, round_, exc)
+        messages.success(request, "已保存基本信息。")
+        return redirect("rounds:detail" if round_.is_frozen else "rounds:units", pk=round_.pk)
+    return render(request, "surveys/rounds/round_basics.html", _context(round_, 0, form=form))
+
+
+@staff_required
+def round_units(request, pk):
+    round_ = get_object_or_404(Round, pk=pk)
+    form = RoundUnitsForm(request.POST or None, round_=round_)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.round_units_set(round_=round_, units=form.cleaned_data["chosen"],
+                                     actor=request.user, source="测评·参评单位")
+        except ValidationError as exc:
+            return _refused(request, round_, exc)
+        messages.success(request, f"已保存参评单位（{len(form.cleaned_data['chosen'])} 个）。")
+        return redirect("rounds:questionnaire", pk=round_.pk)
+    return render(request, "surveys/rounds/round_units.html", _context(round_, 1, form=form))
+
+
+@staff_required
+def round_questionnaire(request, pk):
+    """Edit item texts and order, add a sub-indicator, or remove one (action field)."""
+    round_ = get_object_or_404(Round, pk=pk)
+    items = Item.objects.filter(round=round_)
+    formset = ItemFormSet(request.POST if request.POST.get("action") == "save" else None, queryset=items)
+    add_form = ItemAddForm(request.POST if request.POST.get("action") == "add" else None)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "save" and formset.is_valid():
+                for form in formset:
+                    if form.has_changed():
+                        services.item_update(item=Item.objects.get(pk=form.instance.pk), actor=request.user,
+                                             source="测评·问卷", **{k: form.cleaned_data[k] for k in form.changed_data})
+                if round_.is_frozen:  # nothing changed, but say so plainly
+                    raise ValidationError(services.FROZEN_MESSAGE, code="frozen")
+                messages.success(request, "已保存问卷。")
+                return redirect("rounds:settings", pk=round_.pk)
+            if action == "add" and add_form.is_valid():
+                services.item_add(round_=round_, text=add_form.cleaned_data["text"], actor=request.user,
+                                  source="测评·问卷")
+                return redirect("rounds:questionnaire", pk=round_.pk)
+            if action.startswith("remove:"):
+                item = get_object_or_404(Item, round=round_, pk=action.split(":", 1)[1])
+                services.item_remove(item=item, actor=request.user, source="测评·问卷")
+                return redirect("rounds:questionnaire", pk=round_.pk)
+        except ValidationError as exc:
+            return _refused(request, round_, exc)
+    return render(request, "surveys/rounds/round_questionnaire.html",
+                  _context(round_, 2, formset=formset, add_form=add_form))
+
+
+@staff_required
+def round_settings(request, pk):
+    round_ = get_object_or_404(Round, pk=pk)
+    form = RoundSettingsForm(request.POST or None, instance=Round.objects.get(pk=pk))
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        categories = data.pop("categories")
+        fields = {k: v for k, v in data.items() if k in RoundSettingsForm.Meta.fields}
+        try:
+            services.round_update(round_=round_, actor=request.user, source="测评·评定规则", **fields)
+            services.round_categories_set(round_=round_, categories=categories, actor=request.user,
+                                          source="测评·评定规则")
+        except ValidationError as exc:
+            return _refused(request, round_, exc)
+        messages.success(request, "已保存评定规则。设置完成后，可在本页开启测评。")
+        return redirect("rounds:detail", pk=round_.pk)
+    return render(request, "surveys/rounds/round_settings.html", _context(round_, 3, form=form))
+
+
+@staff_required
+def round_detail(request, pk):
+    round_ = get_object_or_404(Round, pk=pk)
+    # Districts before departments, as the policy lists them.
+    round_units = list(round_.round_units.select_related("unit__group").order_by(
+        Case(When(unit__kind=UnitKind.DISTRICT, then=0), default=1),
+        "unit__group__order", "unit__group__name", "unit__order", "unit__code"))
+    totals = {
+        "planned": sum(ru.planned_sample for ru in round_units),
+        "online": sum(ru.online_ballots for ru in round_units),
+        "paper": sum(ru.paper_ballots for ru in round_units),
+    }
+    totals["collected"] = totals["online"] + totals["paper"]
+    return render(request, "surveys/rounds/round_detail.html", {
+        "round": round_, "round_units": round_units, "totals": totals, "steps": STEPS,
+        "categories": round_.round_categories.select_related("category"),
+        "items": round_.items.all(), "statuses": RoundStatus,
+    })

@@ -1,1 +1,0 @@
-"""Writes: <entity>_<action>(...) with keyword arguments, each inside one transaction."""

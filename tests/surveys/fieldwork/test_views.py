@@ -1,0 +1,119 @@
+import io
+
+import pytest
+import segno
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from audit.models import AuditEntry
+from surveys import codes
+from surveys.fieldwork.services import codes_issue
+from surveys.models import AccessCode, CodeBatch, CodeStatus, RoundStatus
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client):
+    user = factories.staff(username="wang")
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def test_pages_need_the_manage_permission(client, city):
+    ru = city["round"].round_units.first()
+    urls = [reverse("fieldwork:index"), reverse("fieldwork:round", args=[city["round"].pk]),
+            reverse("fieldwork:unit", args=[ru.pk])]
+    for url in urls:
+        assert client.get(url).status_code == 302  # to login
+    client.force_login(factories.leader())
+    for url in urls:
+        assert client.get(url).status_code == 403
+
+
+def test_round_page_shows_counts_per_unit(staff_client, city):
+    r = city["round"]
+    ru = r.round_units.select_related("unit").first()
+    batch, plain = codes_issue(round_unit=ru, size=10, actor=staff_client.user)
+    AccessCode.objects.filter(digest__in=[codes.digest(c) for c in plain[:4]]).update(status=CodeStatus.USED)
+    ru.online_ballots = 4
+    ru.paper_forms_issued = 20
+    ru.save()
+    body = staff_client.get(reverse("fieldwork:round", args=[r.pk])).content.decode()
+    assert ru.unit.name in body and "40.0%" in body and "0.0%" in body
+    assert staff_client.get(reverse("fieldwork:index")).content.decode().count(r.name) == 1
+
+
+def test_issue_codes_from_the_browser(staff_client, city):
+    ru = city["round"].round_units.first()
+    response = staff_client.post(reverse("fieldwork:codes_issue", args=[ru.pk]), {"size": "12"})
+    assert response.status_code == 302
+    batch = CodeBatch.objects.get()
+    assert batch.size == 12 and batch.created_by == staff_client.user
+    assert AccessCode.objects.filter(batch=batch).count() == 12
+    bad = staff_client.post(reverse("fieldwork:codes_issue", args=[ru.pk]), {"size": "0"})
+    assert bad.status_code == 400 and "数量至少为 1" in bad.content.decode()
+
+
+def test_slips_show_qr_code_text_and_are_recorded(staff_client, city):
+    ru = city["round"].round_units.select_related("unit", "round").first()
+    batch, plain = codes_issue(round_unit=ru, size=3, actor=staff_client.user)
+    AccessCode.objects.filter(digest=codes.digest(plain[0])).update(status=CodeStatus.USED)
+    body = staff_client.get(reverse("fieldwork:slips", args=[batch.pk])).content.decode()
+    assert body.count('class="slip"') == 2  # used codes are not printed again
+    assert codes.display(plain[1]) in body and codes.display(plain[0]) not in body
+    assert body.count("<svg") >= 2 and ru.unit.name in body and ru.round.name in body
+    assert "testserver/s/" in body
+    # The QR encodes the questionnaire's absolute URL with the code filled in.
+    link = f"http://testserver/s/?code={codes.display(plain[1])}"
+    assert segno.make(link, error="m").svg_inline(scale=3, border=2) in body
+    assert "http://" not in body.split('class="slips"')[1].replace("http://www.w3.org", "")
+    entry = AuditEntry.objects.get(action="codes.print")
+    assert entry.actor == staff_client.user and entry.object_id == str(batch.pk)
+
+
+def test_code_list_xlsx_and_recorded(staff_client, city):
+    ru = city["round"].round_units.first()
+    batch, plain = codes_issue(round_unit=ru, size=5, actor=staff_client.user)
+    response = staff_client.get(reverse("fieldwork:codes_xlsx", args=[batch.pk]))
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    assert sorted(r[1] for r in rows) == sorted(codes.display(c) for c in plain)
+    assert all(r[2] == f"http://testserver/s/?code={r[1]}" and r[3] == "未使用" for r in rows)
+    assert AuditEntry.objects.filter(action="codes.download", object_id=str(batch.pk)).count() == 1
+
+
+def test_void_batch_from_the_browser(staff_client, city):
+    ru = city["round"].round_units.first()
+    batch, plain = codes_issue(round_unit=ru, size=3, actor=staff_client.user)
+    url = reverse("fieldwork:batch_void", args=[batch.pk])
+    staff_client.post(url, {"reason": ""})
+    assert not AccessCode.objects.filter(status=CodeStatus.VOID).exists()
+    staff_client.post(url, {"reason": "测评码条遗失"})
+    assert AccessCode.objects.filter(status=CodeStatus.VOID).count() == 3
+    body = staff_client.get(reverse("fieldwork:unit", args=[ru.pk])).content.decode()
+    assert "已作废" in body and "测评码条遗失" in body
+
+
+def test_paper_forms_issued_is_recorded_and_not_below_keyed(staff_client, city):
+    ru = city["round"].round_units.first()
+    url = reverse("fieldwork:paper_forms", args=[ru.pk])
+    assert staff_client.post(url, {"issued": "30"}).status_code == 302
+    ru.refresh_from_db()
+    assert ru.paper_forms_issued == 30
+    factories.ballots(ru, [1, 1])  # keys two (and raises issued to 32)
+    response = staff_client.post(url, {"issued": "1"})
+    assert response.status_code == 400 and "不能少于" in response.content.decode()
+    ru.refresh_from_db()
+    assert ru.paper_forms_issued == 32
+    assert AuditEntry.objects.filter(action="paper.forms_issued").count() == 1
+
+
+def test_no_codes_for_a_closed_round(staff_client, city):
+    r = factories.round_(city["units"][:1], status=RoundStatus.CLOSED)
+    ru = r.round_units.get()
+    response = staff_client.post(reverse("fieldwork:codes_issue", args=[ru.pk]), {"size": "3"})
+    assert response.status_code == 400 and not CodeBatch.objects.exists()

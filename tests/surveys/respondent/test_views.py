@@ -1,0 +1,173 @@
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone
+
+from surveys import codes
+from surveys.fieldwork.services import codes_void
+from surveys.models import AccessCode, Ballot, CodeStatus, ItemKind, Round, RoundStatus
+from surveys.respondent.services import REFUSALS
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+URL = reverse("respondent:start")
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def setup(city):
+    r = city["round"]
+    ru = r.round_units.first()
+    return {"round": r, "ru": ru, "codes": factories.access_codes(ru, 3)}
+
+
+def post_data(r, code, option="1", **extra):
+    data = {
+        "code": code,
+        "category": str(factories.category().pk),
+        f"item_{factories.headline(r).pk}": option,
+        f"item_{factories.headline(r, ItemKind.CONDUCT).pk}": option,
+        "opinion": "",
+    }
+    data.update(extra)
+    return data
+
+
+def test_entry_page_asks_for_a_code(client):
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert "请输入测评票上的 12 位测评码" in response.content.decode()
+    assert response["Referrer-Policy"] == "same-origin"
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_qr_link_opens_the_questionnaire(client, setup):
+    code = codes.display(setup["codes"][0])
+    body = client.get(URL, {"code": code.lower()}).content.decode()
+    assert setup["round"].name in body and setup["ru"].unit.name in body
+    for item in setup["round"].items.rated():
+        assert item.text in body
+    for rc in setup["round"].round_categories.all():
+        assert rc.category.name in body
+    assert f'name="code" value="{code}"' in body
+    assert "不作答" in body  # sub-items may be left blank
+
+
+def test_submission_counts_once_and_consumes_the_code(client, setup):
+    r, ru, code = setup["round"], setup["ru"], setup["codes"][0]
+    sub = r.items.filter(kind=ItemKind.SUB).first()
+    data = post_data(r, codes.display(code), option="2", opinion="希望更加公开", **{f"item_{sub.pk}": ""})
+    response = client.post(URL, data)
+    assert response.status_code == 302 and response.url == reverse("respondent:thanks")
+    ballot = Ballot.objects.get()
+    assert ballot.channel == "online" and ballot.opinion == "希望更加公开"
+    assert sorted(ballot.answers.values_list("option", flat=True)) == [2, 2]  # sub-item abstained
+    assert AccessCode.objects.get(digest=codes.digest(code)).status == CodeStatus.USED
+    ru.refresh_from_db()
+    assert ru.online_ballots == 1
+    thanks = client.get(response.url).content.decode()
+    assert "您的测评票已计入" in thanks
+
+    again = client.post(URL, data).content.decode()
+    assert REFUSALS["used"] in again
+    assert Ballot.objects.count() == 1
+
+
+def test_validation_error_keeps_every_choice(client, setup):
+    r = setup["round"]
+    sub = r.items.filter(kind=ItemKind.SUB).first()
+    data = post_data(r, setup["codes"][0], option="1", opinion="保留我的意见", **{f"item_{sub.pk}": "3"})
+    del data[f"item_{factories.headline(r, ItemKind.CONDUCT).pk}"]
+    body = client.post(URL, data).content.decode()
+    assert "请回答" in body and "提交未成功" in body
+    others = {f"item_{i.pk}": "" for i in r.items.filter(kind=ItemKind.SUB).exclude(pk=sub.pk)}
+    assert checked(body) == {
+        "category": str(factories.category().pk),
+        f"item_{factories.headline(r).pk}": "1",
+        f"item_{sub.pk}": "3",
+        **others,  # blank sub-items show as 不作答, which is what they count as
+    }
+    assert "保留我的意见" in body
+    assert not Ballot.objects.exists()
+    assert AccessCode.objects.filter(status=CodeStatus.UNUSED).count() == 3
+
+
+def test_too_long_opinion_is_refused(client, setup):
+    r = setup["round"]
+    body = client.post(URL, post_data(r, setup["codes"][0], opinion="意" * 1001)).content.decode()
+    assert "不能超过 1000 字" in body
+    assert not Ballot.objects.exists()
+
+
+def checked(body):
+    """{radio name: checked value} as rendered."""
+    found = re.findall(r'<input type="radio" name="(\w+)" value="(\w*)" id="[^"]+"\s+checked', body)
+    return dict(found)
+
+
+def assert_refused(client, r, code, reason):
+    for response in (client.get(URL, {"code": code}), client.post(URL, post_data(r, code))):
+        assert REFUSALS[reason] in response.content.decode()
+    assert not Ballot.objects.exists()
+
+
+def test_unknown_code_is_refused(client, setup):
+    assert_refused(client, setup["round"], codes.display(codes.generate()), "unknown")
+
+
+def test_mistyped_code_is_refused(client, setup):
+    code = setup["codes"][0]
+    typo = code[:5] + ("A" if code[5] != "A" else "B") + code[6:]
+    assert_refused(client, setup["round"], typo, "malformed")
+    assert_refused(client, setup["round"], code[:-2], "malformed")
+
+
+def test_void_code_is_refused(client, setup):
+    batch = AccessCode.objects.get(digest=codes.digest(setup["codes"][0])).batch
+    codes_void(batch=batch, actor=factories.staff())
+    assert_refused(client, setup["round"], setup["codes"][0], "void")
+
+
+def test_used_code_is_refused(client, setup):
+    AccessCode.objects.filter(digest=codes.digest(setup["codes"][0])).update(status=CodeStatus.USED)
+    assert_refused(client, setup["round"], setup["codes"][0], "used")
+
+
+def test_round_not_open_yet(client, setup):
+    r = setup["round"]
+    Round.objects.filter(pk=r.pk).update(opens_at=timezone.now() + timedelta(days=1))
+    assert_refused(client, r, setup["codes"][0], "not_open")
+    Round.objects.filter(pk=r.pk).update(status=RoundStatus.DRAFT, opens_at=timezone.now() - timedelta(days=1))
+    assert_refused(client, r, setup["codes"][0], "not_open")
+    assert not AccessCode.objects.filter(status=CodeStatus.USED).exists()
+
+
+def test_round_closed(client, setup):
+    r = setup["round"]
+    Round.objects.filter(pk=r.pk).update(closes_at=timezone.now() - timedelta(minutes=1), opens_at=timezone.now() - timedelta(days=2))
+    assert_refused(client, r, setup["codes"][0], "closed")
+    Round.objects.filter(pk=r.pk).update(status=RoundStatus.CLOSED, closes_at=timezone.now() + timedelta(days=1))
+    assert_refused(client, r, setup["codes"][0], "closed")
+    assert not AccessCode.objects.filter(status=CodeStatus.USED).exists()
+
+
+def test_empty_code(client):
+    assert "请输入测评码。" in client.get(URL, {"code": " "}).content.decode()
+
+
+def test_respondent_pages_use_no_session(client, setup):
+    client.get(URL, {"code": setup["codes"][0]})
+    client.post(URL, post_data(setup["round"], setup["codes"][0]))
+    assert "sessionid" not in client.cookies
+    from django.contrib.sessions.models import Session
+
+    assert not Session.objects.exists()

@@ -1,0 +1,68 @@
+"""SVG charts: pure drawing, escaped labels, goal lines where the goals are."""
+
+from fractions import Fraction
+from xml.etree import ElementTree
+
+from surveys.results import charts
+
+NS = "{http://www.w3.org/2000/svg}"
+
+
+def parse(svg):
+    return ElementTree.fromstring(str(svg))
+
+
+def test_stacked_bar_draws_each_option_with_its_count_and_escapes_labels():
+    svg = charts.stacked_bar(
+        [("满意", 60, "seg-satisfied"), ("基本满意", 30, "seg-basic"), ("<不满意>", 10, "seg-dissatisfied"), ("不了解", 0, "seg-unknown")],
+        title="题目 & 票数",
+    )
+    root = parse(svg)  # well-formed despite "<" and "&" in the labels
+    assert root.find(f"{NS}title").text == "题目 & 票数"
+    bars = [r for r in root.iter(f"{NS}rect") if r.find(f"{NS}title") is not None]
+    assert [float(r.get("width")) for r in bars] == [384.0, 192.0, 64.0]  # 640 px split 6:3:1
+    texts = [t.text for t in root.iter(f"{NS}text")]
+    assert {"60", "30", "10"} <= set(texts)
+    assert "不了解 0" in texts  # the legend lists every option, even an empty one
+
+
+def test_stacked_bar_without_answers_says_so():
+    texts = [t.text for t in parse(charts.stacked_bar([("满意", 0, "seg-satisfied")], title="t")).iter(f"{NS}text")]
+    assert "无有效票" in texts
+
+
+def test_rate_bars_scale_from_zero_and_draw_goal_lines_and_intervals():
+    svg = charts.rate_bars(
+        [("甲区", Fraction(4, 5), (0.7, 0.87), "level-satisfied", ""), ("乙区", None, None, "level-no_data", "")],
+        title="各单位", goals=[(Fraction(4, 5), "两年目标 80%"), (Fraction(9, 10), "五年目标 90%")],
+    )
+    root = parse(svg)
+    label_w, plot_w = 170, 760 - 170 - 70
+    bar = next(r for r in root.iter(f"{NS}rect") if r.get("class") == "bar level-satisfied")
+    assert float(bar.get("x")) == label_w
+    assert float(bar.get("width")) == round(plot_w * 0.8, 1)
+    goals = [line for line in root.iter(f"{NS}line") if line.get("class") == "goal"]
+    assert [float(g.get("x1")) for g in goals] == [round(label_w + plot_w * 0.8, 1), round(label_w + plot_w * 0.9, 1)]
+    assert len([p for p in root.iter(f"{NS}path") if p.get("class") == "whisker"]) == 1
+    texts = [t.text for t in root.iter(f"{NS}text")]
+    assert "80.0%" in texts and "无数据" in texts and "两年目标 80%" in texts
+
+
+def test_line_chart_draws_lines_bands_and_goals_and_skips_gaps():
+    svg = charts.line_chart(
+        ["2023", "2024", "2025"],
+        [("选拔任用", "series-selection", [Fraction(3, 4), None, Fraction(17, 20)], [(0.7, 0.8), None, (0.8, 0.9)])],
+        title="走势", goals=[(Fraction(4, 5), "两年目标 80%"), (Fraction(9, 10), "五年目标 90%")], y_min=0.5,
+    )
+    root = parse(svg)
+    assert len(list(root.iter(f"{NS}circle"))) == 2  # no point for the round without data
+    assert len([g for g in root.iter(f"{NS}line") if g.get("class") == "goal"]) == 2
+    assert root.find(f"{NS}polygon") is not None
+    texts = [t.text for t in root.iter(f"{NS}text")]
+    assert "75.0%" in texts and "85.0%" in texts
+
+
+def test_line_chart_counts_axis():
+    root = parse(charts.line_chart(["2023"], [("达标", "series-goal0", [7], None)], title="t", y_max=10, percent=False))
+    texts = [t.text for t in root.iter(f"{NS}text")]
+    assert "7" in texts and "10" in texts and not any("%" in t for t in texts)

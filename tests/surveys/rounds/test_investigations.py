@@ -1,0 +1,89 @@
+"""Investigations of below-standard units and rectification measures carried over."""
+
+from datetime import date
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from audit.models import AuditEntry
+from surveys import scoring
+from surveys.models import ItemKind, RoundStatus
+from surveys.rounds import investigations as services
+from surveys.rounds.services import round_close
+from surveys.selectors import round_results
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def setup(city):
+    staff = factories.staff()
+    r = city["round"]
+    good, bad = r.round_units.all()[:2]
+    factories.ballots(good, [1] * 9 + [3])
+    factories.ballots(bad, [1, 2, 3, 3, 3], both=False)  # below on selection only
+    round_close(round_=r, actor=staff)
+    r.refresh_from_db()
+    return {"round": r, "good": good, "bad": bad, "staff": staff}
+
+
+def test_below_standard_lists_units_per_dimension_pending(setup):
+    rows = services.below_standard(setup["round"])
+    assert [(row.result.round_unit.pk, row.kind) for row in rows] == [(setup["bad"].pk, ItemKind.SELECTION)]
+    assert rows[0].pending
+
+
+def test_recording_a_serious_conclusion_makes_an_unsatisfied_unit(setup):
+    r, bad, staff = setup["round"], setup["bad"], setup["staff"]
+    item = factories.headline(r)
+    services.investigation_record(round_unit=bad, item=item, findings="走访发现问题",
+                                  conclusion=scoring.Conclusion.SERIOUS.value, actor=staff, source="调查结论")
+    result = next(u for u in round_results(r).units if u.round_unit.pk == bad.pk)
+    assert result.final is scoring.FinalClass.UNSATISFIED
+    row = services.below_standard(r)[0]
+    assert not row.pending and row.investigation.decided_by == staff
+    entry = AuditEntry.objects.get(action="investigation.record")
+    assert entry.changes["conclusion"] == [None, "serious"] and entry.source == "调查结论"
+
+
+def test_revising_a_conclusion_is_recorded_with_before_and_after(setup):
+    r, bad, staff = setup["round"], setup["bad"], setup["staff"]
+    item = factories.headline(r)
+    for conclusion in ("serious", "not_serious"):
+        services.investigation_record(round_unit=bad, item=item, findings="情况", conclusion=conclusion, actor=staff)
+    entry = AuditEntry.objects.get(action="investigation.revise")
+    assert entry.changes == {"conclusion": ["serious", "not_serious"]}
+    result = next(u for u in round_results(r).units if u.round_unit.pk == bad.pk)
+    assert result.final is scoring.FinalClass.BELOW
+
+
+def test_investigation_refused_for_a_unit_that_is_not_below(setup):
+    with pytest.raises(ValidationError) as exc:
+        services.investigation_record(round_unit=setup["good"], item=factories.headline(setup["round"]),
+                                      findings="x", conclusion="serious", actor=setup["staff"])
+    assert exc.value.code == "not_below"
+
+
+def test_investigation_refused_before_close(city):
+    staff = factories.staff()
+    r = city["round"]
+    with pytest.raises(ValidationError) as exc:
+        services.investigation_record(round_unit=r.round_units.first(), item=factories.headline(r),
+                                      findings="x", conclusion="serious", actor=staff)
+    assert exc.value.code == "not_closed"
+
+
+def test_rectification_created_updated_and_seen_from_next_round(setup, client):
+    r, bad, staff = setup["round"], setup["bad"], setup["staff"]
+    measure = services.rectification_create(round_unit=bad, measures="开展专项整治", deadline=date(2027, 3, 1),
+                                            status="planned", actor=staff)
+    services.rectification_update(rectification=measure, status="in_progress", actor=staff)
+    entry = AuditEntry.objects.get(action="rectification.update")
+    assert entry.changes == {"status": ["planned", "in_progress"]}
+    later = factories.round_([bad.unit], status=RoundStatus.DRAFT, year=r.year + 1)
+    later_ru = later.round_units.get()
+    client.force_login(staff)
+    page = client.get(f"/rounds/{later.pk}/units/{later_ru.pk}/")
+    assert "以往测评的整改" in page.content.decode() and "开展专项整治" in page.content.decode()
+    assert "开展专项整治" in client.get(f"/units/{bad.unit.pk}/").content.decode()

@@ -1,0 +1,137 @@
+"""The round screens: the set-up steps, frozen pages, lifecycle confirmations."""
+
+import pytest
+
+from audit.models import AuditEntry
+from surveys.models import Item, ItemKind, Round, RoundStatus
+from surveys.rounds.services import round_close, round_open
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(client):
+    user = factories.staff(username="wang")
+    client.force_login(user)
+    return user
+
+
+def test_create_a_round_step_by_step(client, staff):
+    main = factories.group("主城区")
+    a, b = factories.unit(group_=main), factories.unit(group_=main)
+    factories.unit(group_=main, is_active=False)
+    response = client.post("/rounds/new/", {"name": "2027年度测评", "year": 2027,
+                                            "opens_at": "2027-12-01T09:00", "closes_at": "2027-12-15T18:00"})
+    r = Round.objects.get(name="2027年度测评")
+    assert response["Location"] == f"/rounds/{r.pk}/units/"
+    assert r.status == RoundStatus.DRAFT and r.items.headline().count() == 2
+    page = client.get(f"/rounds/{r.pk}/units/").content.decode()
+    assert a.name in page and "已停用" not in page
+    response = client.post(f"/rounds/{r.pk}/units/", {"default_planned": 120, f"u{a.pk}": "on",
+                                                      f"u{b.pk}": "on", f"p{b.pk}": 60})
+    assert response["Location"] == f"/rounds/{r.pk}/questionnaire/"
+    assert dict(r.round_units.values_list("unit_id", "planned_sample")) == {a.pk: 120, b.pk: 60}
+    client.post(f"/rounds/{r.pk}/questionnaire/", {"action": "add", "text": "新增的分项指标"})
+    assert r.items.filter(text="新增的分项指标").exists()
+    client.post(f"/rounds/{r.pk}/settings/", {
+        "scale": "three", "positive_threshold": 85, "basic_threshold": 70, "min_valid_answers": 20,
+        f"c{factories.category().pk}": "on", f"w{factories.category().pk}": "2",
+    })
+    r.refresh_from_db()
+    assert (r.scale, r.positive_threshold, r.unknown_in_denominator) == ("three", 85, False)
+    assert [rc.category.name for rc in r.round_categories.all()] == ["群众"]
+    detail = client.get(f"/rounds/{r.pk}/").content.decode()
+    assert "开启测评" in detail and "0 / 180" in detail
+    actions = set(AuditEntry.objects.filter(actor=staff).values_list("action", flat=True))
+    assert {"round.create", "round.units", "item.add", "round.update", "round.categories"} <= actions
+
+
+def test_units_step_requires_a_planned_sample(client, staff):
+    unit = factories.unit()
+    r = factories.round_([], status=RoundStatus.DRAFT)
+    response = client.post(f"/rounds/{r.pk}/units/", {"default_planned": "", f"u{unit.pk}": "on"})
+    assert response.status_code == 200 and "计划样本量" in response.content.decode()
+    assert not r.round_units.exists()
+
+
+def test_questionnaire_edit_while_draft_and_refused_once_open(client, staff):
+    r = factories.round_([factories.unit()], status=RoundStatus.DRAFT)
+    items = list(Item.objects.filter(round=r))
+    data = {"action": "save", "form-TOTAL_FORMS": len(items), "form-INITIAL_FORMS": len(items)}
+    for i, item in enumerate(items):
+        data.update({f"form-{i}-id": item.pk, f"form-{i}-text": item.text + "（改）", f"form-{i}-order": item.order})
+        if item.required:
+            data[f"form-{i}-required"] = "on"
+    assert client.post(f"/rounds/{r.pk}/questionnaire/", data)["Location"] == f"/rounds/{r.pk}/settings/"
+    assert all(t.endswith("（改）") for t in r.items.values_list("text", flat=True))
+    round_open(round_=r, actor=staff)
+    data.update({f"form-{i}-text": "冻结后再改" for i in range(len(items))})
+    response = client.post(f"/rounds/{r.pk}/questionnaire/", data, follow=True)
+    assert "已冻结" in response.content.decode()
+    assert not r.items.filter(text="冻结后再改").exists()
+    sub = r.items.filter(kind=ItemKind.SUB).first()
+    client.post(f"/rounds/{r.pk}/questionnaire/", {"action": f"remove:{sub.pk}"})
+    assert Item.objects.filter(pk=sub.pk).exists()
+    assert "disabled" in client.get(f"/rounds/{r.pk}/questionnaire/").content.decode()
+
+
+def test_open_with_no_units_is_refused_on_the_confirmation_page(client, staff):
+    r = factories.round_([], status=RoundStatus.DRAFT)
+    page = client.get(f"/rounds/{r.pk}/open/").content.decode()
+    assert "冻结问卷" in page
+    response = client.post(f"/rounds/{r.pk}/open/")
+    assert response.status_code == 200 and "还没有参评单位" in response.content.decode()
+    r.refresh_from_db()
+    assert r.status == RoundStatus.DRAFT
+
+
+def test_open_close_publish_through_the_buttons(client, staff):
+    r = factories.round_([factories.unit()], status=RoundStatus.DRAFT)
+    for action, status in (("open", "open"), ("close", "closed"), ("publish", "published")):
+        assert client.post(f"/rounds/{r.pk}/{action}/")["Location"] == f"/rounds/{r.pk}/"
+        r.refresh_from_db()
+        assert r.status == status
+    assert r.seal_digest in client.get(f"/rounds/{r.pk}/").content.decode()
+    assert "未被增加、修改或删除" in client.get(f"/rounds/{r.pk}/verify/").content.decode()
+
+
+def test_publish_page_warns_about_pending_investigations(client, staff):
+    r = factories.round_([factories.unit()])
+    factories.ballots(r.round_units.get(), [3, 3, 1])
+    round_close(round_=r, actor=staff)
+    assert "未出结论" in client.get(f"/rounds/{r.pk}/publish/").content.decode()
+
+
+def test_reopen_needs_a_reason_in_the_form(client, staff):
+    r = factories.round_([factories.unit()])
+    round_close(round_=r, actor=staff)
+    response = client.post(f"/rounds/{r.pk}/reopen/", {"reason": ""})
+    assert "请写明重新开启的原因" in response.content.decode()
+    r.refresh_from_db()
+    assert r.status == RoundStatus.CLOSED
+    client.post(f"/rounds/{r.pk}/reopen/", {"reason": "有一个单位的纸质票漏录"})
+    r.refresh_from_db()
+    assert r.status == RoundStatus.OPEN and r.seal_digest == ""
+
+
+def test_copy_last_years_round(client, staff):
+    source = factories.round_([factories.unit()], status=RoundStatus.PUBLISHED, year=2025)
+    response = client.post("/rounds/copy/", {"source_round": source.pk, "name": "2026年度", "year": 2026,
+                                             "opens_at": "2026-12-01T09:00", "closes_at": "2026-12-10T09:00"})
+    copy = Round.objects.get(name="2026年度")
+    assert response["Location"] == f"/rounds/{copy.pk}/units/"
+    assert copy.copied_from == source and copy.round_units.count() == 1
+
+
+def test_investigation_form_records_a_conclusion(client, staff):
+    r = factories.round_([factories.unit()])
+    ru = r.round_units.get()
+    factories.ballots(ru, [3, 3, 1])
+    round_close(round_=r, actor=staff)
+    assert "待调查" in client.get(f"/rounds/{r.pk}/investigations/").content.decode()
+    url = f"/rounds/{r.pk}/investigations/{ru.pk}/selection/"
+    client.post(url, {"findings": "经调查，问题较为严重", "conclusion": "serious"})
+    page = client.get(f"/rounds/{r.pk}/investigations/").content.decode()
+    assert "群众不满意单位" in page and "待调查" in page  # conduct dimension still pending
+    assert "群众不满意单位" in client.get(f"/rounds/{r.pk}/units/{ru.pk}/").content.decode()
