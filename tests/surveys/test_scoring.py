@@ -32,9 +32,9 @@ def test_eight_of_ten_reaches_eighty_percent():
     assert result.level is Level.SATISFIED
 
 
-def test_7999_of_10000_does_not_reach_eighty_though_it_prints_as_80():
+def test_7999_of_10000_does_not_reach_eighty_and_does_not_print_as_80():
     result = rate(four(sat=5000, basic=2999, dis=2001), FOUR, POLICY)
-    assert scoring.percent(result.positive) == "80.0%"
+    assert scoring.percent(result.positive) == "79.9%"
     assert result.level is Level.BASIC
 
 
@@ -181,7 +181,31 @@ def test_competition_ranks_share_ties():
     assert scoring.competition_ranks([Fraction(9, 10), Fraction(8, 10), Fraction(8, 10), Fraction(1, 2)]) == [1, 2, 2, 4]
 
 
-def test_percent_formats_for_display_only():
-    assert scoring.percent(Fraction(7999, 10000)) == "80.0%"
+def test_percent_cuts_toward_zero_so_no_figure_crosses_a_line():
+    assert scoring.percent(Fraction(7999, 10000)) == "79.9%"
+    assert scoring.percent(Fraction(323, 404)) == "79.9%"  # 79.95%
+    assert scoring.percent(Fraction(142, 203)) == "69.9%"  # 69.95%
+    assert scoring.percent(Fraction(8, 10)) == "80.0%" and scoring.percent(Fraction(7, 10)) == "70.0%"
+    assert scoring.percent(Fraction(2, 3)) == "66.6%"
     assert scoring.percent(Fraction(1, 3), places=2) == "33.33%"
+    assert scoring.percent(1) == "100.0%" and scoring.percent(0) == "0.0%"
+    assert scoring.percent(Fraction(1, 2000)) == "0.0%"
     assert scoring.percent(None) == "—"
+    assert scoring.truncate(Fraction(323, 404), 3) == Fraction(799, 1000)
+    assert scoring.truncate(Fraction(-1, 3), 1) == Fraction(-3, 10)  # toward zero
+    assert scoring.decimal(Fraction(8599, 100)) == "85.9" and scoring.decimal(None) == "—"
+
+
+@pytest.mark.parametrize(
+    "satisfied, basic, dissatisfied, shown, level",
+    [
+        (161, 162, 81, "79.9%", Level.BASIC),  # 323 of 404: 79.95%
+        (160, 163, 81, "79.9%", Level.BASIC),
+        (400, 400, 200, "80.0%", Level.SATISFIED),  # exactly 80%
+        (71, 71, 61, "69.9%", Level.BELOW),  # 142 of 203: 69.95%
+        (35, 35, 30, "70.0%", Level.BASIC),  # exactly 70%
+    ],
+)
+def test_the_shown_rate_and_the_level_agree_at_the_lines(satisfied, basic, dissatisfied, shown, level):
+    result = rate(four(sat=satisfied, basic=basic, dis=dissatisfied), FOUR, POLICY)
+    assert (scoring.percent(result.positive), result.level) == (shown, level)
