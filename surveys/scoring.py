@@ -183,6 +183,11 @@ class DimensionResult:
     by_category: dict = field(default_factory=dict)
     effective: Fraction | int = 0
 
+    @property
+    def positive_text(self):
+        """The positive rate as shown anywhere (cut toward zero), or 无数据 without valid answers."""
+        return percent(self.positive) if self.valid else LEVEL_LABELS[Level.NO_DATA]
+
 
 _GRADE_INDEX = {Grade.SATISFIED: 0, Grade.BASIC: 1, Grade.DISSATISFIED: 2, Grade.UNKNOWN: 3}
 _ZERO = Fraction(0)

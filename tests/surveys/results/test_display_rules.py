@@ -252,3 +252,14 @@ def test_weighted_rounds_show_weights_effective_sample_and_a_note(client):
     assert rows[0][headers["有效样本量"]] == 2.4 and rows[0][headers["样本不足"]] == "是"
     notes = [row[0] for row in wb["干部选拔任用工作满意度"].iter_rows(values_only=True) if row[0]]
     assert any("不能直接相除" in str(n) for n in notes)
+
+
+def test_staff_pages_show_the_same_cut_rate(client, boundary):
+    r, units = boundary
+    client.force_login(factories.staff())
+    ru = RoundUnit.objects.get(round=r, unit=units["甲区"])
+    page = client.get(reverse("rounds:unit", args=[r.pk, ru.pk])).content.decode()
+    assert "79.9%" in page and "80%" not in page and "群众基本满意单位" in page
+    listing = client.get(reverse("rounds:investigations", args=[r.pk])).content.decode()
+    row = listing.split(units["丙区"].name)[1].split("</tr>")[0]
+    assert "69.9%" in row and "70%" not in row
