@@ -10,6 +10,9 @@ at the end, so it works the same on SQLite and PostgreSQL and leaves nothing beh
 Both fail on any 5xx and list every failing URL. Links are many (98 units × 4 rounds), so the
 crawl visits at most PER_PATTERN distinct URLs per URL pattern and query shape; a download
 (any response that is not an HTML page) is fetched once per pattern and role.
+
+The crawl also checks every HTML page for inline script, inline event handlers and style
+attributes, which the Content-Security-Policy (script-src/style-src 'self') blocks.
 """
 
 import io
@@ -200,6 +203,7 @@ def test_crawl_every_link_without_a_server_error(demo, username):
     failures, inline, visited = crawl(client, start)
     assert visited > (2 if username is None else 20), "the crawl found too few pages"
     assert not failures, "server errors:\n" + "\n".join(failures)
+    assert not inline, "inline script or style (blocked by the CSP):\n" + "\n".join(inline[:40])
 
 
 # URL kwargs filled from the demo, per URL name; names outside this table that take a single
