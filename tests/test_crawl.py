@@ -82,6 +82,7 @@ def demo(django_db_setup, django_db_blocker):
             "group": ru_open.unit.group,
             "account": User.objects.get(username="leader_zhucheng"),
         }
+        Client().post("/accounts/login/", {"username": "staff", "password": "wrong"})  # for axes' admin
         unused = AccessCode.objects.filter(round_unit=ru_open, status=CodeStatus.UNUSED).exclude(sealed="")
         objects["code"] = codes.display(codes.unseal(unused.first().sealed))
         yield objects
@@ -271,8 +272,8 @@ def admin_kwargs(name, params):
         elif param == "content_type_id":
             kwargs[param] = ContentType.objects.get_for_model(Round).pk
         elif param in ("object_id", "id"):
-            model = admin_model(name)
-            kwargs[param] = str(model.objects.order_by("pk").first().pk)
+            first = admin_model(name).objects.order_by("pk").first()
+            kwargs[param] = str(first.pk) if first else "0"  # none: the admin says so
         else:
             pytest.fail(f"admin URL {name!r}: no value for {param!r} in tests/test_crawl.py")
     return kwargs
