@@ -114,3 +114,15 @@ def test_behind_the_proxy_and_trusted_origins_from_the_environment():
     assert behind["SECURE_PROXY_SSL_HEADER"] == "('HTTP_X_FORWARDED_PROTO', 'https')"
     assert behind["CSRF_TRUSTED_ORIGINS"] == "['https://cy.example.gov.cn', 'https://cy2.example.gov.cn']"
     assert behind["CONN_HEALTH_CHECKS"] == "True"  # a dropped connection is replaced, not a 500
+
+
+def test_docs_deploy_lists_every_environment_variable_the_settings_read():
+    import re
+
+    read = set()
+    for module in (ROOT / "credibility" / "settings").glob("*.py"):
+        read |= set(re.findall(r"""(?:environ\.get|env_bool|env_list)\(\s*["']([A-Z_]+)["']""",
+                               module.read_text()))
+    assert {"DJANGO_SECRET_KEY", "SURVEY_CODE_KEY", "DJANGO_BEHIND_PROXY"} <= read
+    table = (ROOT / "docs" / "deploy.md").read_text()
+    assert not {name for name in read if f"| `{name}` |" not in table}

@@ -179,6 +179,10 @@ CONTENT_SECURITY_POLICY = {
 # that a copy of the database alone reveals no unused code.
 SURVEY_CODE_KEY = os.environ.get("SURVEY_CODE_KEY", "")
 
+# The address printed on code slips and in their QR codes, e.g. https://cy.example.gov.cn/s/;
+# empty: the address the staff member's browser used.
+SURVEY_PUBLIC_URL = os.environ.get("SURVEY_PUBLIC_URL", "")
+
 # Largest spreadsheet accepted for imports, in bytes.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 5 * 1024 * 1024))
 
