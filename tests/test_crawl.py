@@ -131,12 +131,12 @@ def fetch(client, url):
     if response.status_code >= 500:
         exc = getattr(response, "exc_info", None)
         error = f"{exc[0].__name__}: {exc[1]}" if exc else ""
+    # Reading a streaming download to its end also closes it, the way the test client does
+    # (closing a response again would fire request_finished and close the database connection).
     try:
         body = b"".join(response.streaming_content) if response.streaming else response.content
     except Exception as exc:  # a download that fails half way
         return 500, None, f"while streaming: {type(exc).__name__}: {exc}", response
-    finally:
-        response.close()
     html = response.get("Content-Type", "").startswith("text/html")
     return response.status_code, body.decode() if html else None, error, response
 
