@@ -32,6 +32,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.exceptions import Resolver404
 
 from surveys import codes
+from jobs.models import Job
 from surveys.management.commands.seed_demo import ACCOUNTS, OPEN_ROUND_NAME
 from surveys.models import (
     AccessCode,
@@ -81,6 +82,8 @@ def demo(django_db_setup, django_db_blocker):
             "unit": ru_open.unit,
             "group": ru_open.unit.group,
             "account": User.objects.get(username="leader_zhucheng"),
+            "job": Job.objects.create(kind="demo", label="演示任务", handler="jobs.services.job_run",
+                                      created_by=staff),
         }
         Client().post("/accounts/login/", {"username": "staff", "password": "wrong"})  # for axes' admin
         unused = AccessCode.objects.filter(round_unit=ru_open, status=CodeStatus.UNUSED).exclude(sealed="")
@@ -236,6 +239,7 @@ ARGS = {
     "fieldwork:paper_reconcile": lambda d: {"pk": d["paper_batch"].pk},
 }
 DEFAULT_PK = {
+    "jobs": lambda d: d["job"].pk,
     "units": lambda d: d["unit"].pk,
     "rounds": lambda d: d["published"].pk,
     "fieldwork": lambda d: d["ru_open"].pk,
