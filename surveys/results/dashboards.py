@@ -17,6 +17,7 @@ import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 
 from django.db.models import Count, Sum
 
@@ -289,12 +290,12 @@ class Overview:
     def completion_pct(self):
         return scoring.percent(self.completion)
 
-    @property
+    @cached_property
     def rules(self):
         return round_rules(self.round)
 
-    @property
-    def columns(self):
+    @cached_property
+    def columns(self):  # read once per row of the ranking table: keep the first answer
         return Columns.of(self.round)
 
 
@@ -449,12 +450,12 @@ class UnitPage:
     rectifications: list
     pending: list  # headline kinds below standard still without an investigation conclusion
 
-    @property
+    @cached_property
     def rules(self):
         return round_rules(self.round)
 
-    @property
-    def columns(self):
+    @cached_property
+    def columns(self):  # read once per row of the ranking table: keep the first answer
         return Columns.of(self.round)
 
     @property
