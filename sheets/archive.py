@@ -348,50 +348,55 @@ def scan_sheet(archive, sheet, limits):
 
     Counts rows by number and columns by position of cells with content, every cell element,
     the characters of each cell and the merged ranges; a formatted but empty row or cell far
-    away costs nothing but its bytes.
+    away costs nothing but its bytes. (Closures over plain variables: this runs per element.)
     """
     parser = _parser()
     scan = SheetScan()
     title = shorten(sheet.name, 20)
-    state = {"row": 0, "col": 0, "in_cell": False, "valued": False, "in_text": False, "chars": 0, "row_cells": 0}
+    max_cells, max_rows, max_columns, max_chars = (
+        limits.max_cells, limits.max_rows, limits.max_columns, limits.max_cell_chars)
+    row = col = cells = row_cells = chars = last_row = 0
+    in_cell = valued = in_text = False
 
     def too_big(what):
-        raise SheetRefused(f"工作表“{title}”{what}。{_SPLIT_HINT}")
+        raise SheetRefused(f"工作表“{title}”{what}。{_SPLIT_HINT}。")
 
     def start(tag, attrs):
-        tag = _local(tag)
+        nonlocal row, col, cells, row_cells, chars, in_cell, valued, in_text
+        if ":" in tag:
+            tag = _local(tag)
         if tag == "c":
-            scan.cells += 1
-            if scan.cells > limits.max_cells:
-                too_big(f"的单元格（含只有格式的空单元格）超过 {limits.max_cells:,} 个")
-            state["row_cells"] += 1
-            if state["row_cells"] > EXCEL_MAX_COLUMNS:
-                raise SheetRefused(f"工作表“{title}”第 {state['row']} 行的单元格数超出 Excel 的上限，文件是异常构造的。")
+            cells += 1
+            row_cells += 1
+            if cells > max_cells:
+                too_big(f"的单元格（含只有格式的空单元格）超过 {max_cells:,} 个")
+            if row_cells > EXCEL_MAX_COLUMNS:
+                raise SheetRefused(f"工作表“{title}”第 {row} 行的单元格数超出 Excel 的上限，文件是异常构造的。")
             ref = attrs.get("r")
             if ref:
                 parsed = _parse_ref(ref)
                 if parsed is None or parsed[0] > EXCEL_MAX_COLUMNS or parsed[1] > EXCEL_MAX_ROWS:
                     raise SheetRefused(f"工作表“{title}”含有无效的单元格位置“{shorten(ref, 12)}”，文件可能已损坏。")
-                state["col"] = parsed[0]
+                col = parsed[0]
             else:
-                state["col"] += 1
-            state.update(in_cell=True, valued=False, chars=0)
+                col += 1
+            in_cell, valued, chars = True, False, 0
+        elif in_cell:
+            if tag == "v" or tag == "f":
+                valued = in_text = True
+            elif tag == "is":
+                valued = True
+            elif tag == "t":
+                in_text = True
         elif tag == "row":
             number = attrs.get("r")
             if number:
                 if not number.isdigit() or not 0 < int(number) <= EXCEL_MAX_ROWS:
                     raise SheetRefused(f"工作表“{title}”含有无效的行号“{shorten(number, 12)}”，文件可能已损坏。")
-                state["row"] = int(number)
+                row = int(number)
             else:
-                state["row"] += 1
-            state["col"] = 0
-            state["row_cells"] = 0
-        elif state["in_cell"] and tag in ("v", "f", "is"):
-            state["valued"] = True
-            if tag != "is":
-                state["in_text"] = True
-        elif state["in_cell"] and tag == "t":
-            state["in_text"] = True
+                row += 1
+            col = row_cells = 0
         elif tag == "mergeCell":
             if len(scan.merged) >= limits.max_merged:
                 too_big(f"的合并单元格超过 {limits.max_merged:,} 处")
@@ -402,31 +407,34 @@ def scan_sheet(archive, sheet, limits):
                 scan.merged.append((min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1]), ref))
 
     def end(tag):
-        tag = _local(tag)
+        nonlocal in_cell, in_text, last_row
+        if ":" in tag:
+            tag = _local(tag)
         if tag == "c":
-            if state["valued"]:
-                row, col = state["row"], state["col"]
-                if col > limits.max_columns:
+            if valued:
+                if col > max_columns:
                     raise SheetRefused(
                         f"工作表“{title}”的 {get_column_letter(col)}{row} 单元格（第 {col:,} 列）有内容，"
-                        f"表格最多 {limits.max_columns} 列。请删除多余的列后再上传。"
+                        f"表格最多 {max_columns} 列。请删除多余的列后再上传。"
                     )
-                if row > limits.max_rows:
+                if row > max_rows:
                     raise SheetRefused(
-                        f"工作表“{title}”的第 {row:,} 行有内容，表格最多 {limits.max_rows:,} 行（含表头）。"
+                        f"工作表“{title}”的第 {row:,} 行有内容，表格最多 {max_rows:,} 行（含表头）。"
                         f"请删除多余的行，或分成几个文件导入。"
                     )
-                scan.rows = max(scan.rows, row)
-            state["in_cell"] = False
-        elif tag in ("v", "t", "f"):
-            state["in_text"] = False
+                if row > last_row:
+                    last_row = row
+            in_cell = False
+        elif in_text:
+            in_text = False
 
     def text(data):
-        if state["in_text"]:
-            state["chars"] += len(data)
-            if state["chars"] > limits.max_cell_chars:
+        nonlocal chars
+        if in_text:
+            chars += len(data)
+            if chars > max_chars:
                 raise SheetRefused(
-                    f"工作表“{title}”第 {state['row']:,} 行有一个单元格超过 {limits.max_cell_chars:,} 个字符"
+                    f"工作表“{title}”第 {row:,} 行有一个单元格超过 {max_chars:,} 个字符"
                     f"（Excel 单元格的上限），文件是异常构造的。"
                 )
 
@@ -434,6 +442,7 @@ def scan_sheet(archive, sheet, limits):
     parser.EndElementHandler = end
     parser.CharacterDataHandler = text
     _feed(archive, sheet.path, parser)
+    scan.rows, scan.cells = last_row, cells
     return scan
 
 
