@@ -36,10 +36,16 @@ def hold(request, purpose, data, name=""):
     return token
 
 
-def held(request, purpose, token):
-    """The file kept under `token` for this session, or None (expired, replaced, tampered)."""
+def held(request, purpose, token=None):
+    """The file kept for this session, or None (expired, replaced, tampered).
+
+    With a token (from a confirmation form) it must be the session's current one; without,
+    the session's current file (to show its preview again).
+    """
     entry = request.session.get(_SESSION_KEY.format(purpose=purpose))
-    if not entry or not token or not secrets.compare_digest(entry["token"], str(token)):
+    if not entry:
+        return None
+    if token is not None and not secrets.compare_digest(entry["token"], str(token)):
         return None
     stored = cache.get(_CACHE_KEY.format(token=entry["token"]))
     if not stored or stored.get("user") != request.user.pk:

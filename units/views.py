@@ -103,8 +103,9 @@ def unit_delete(request, pk):
 IMPORT_PURPOSE = "units-import"
 
 
-def _import_page(request, form, errors=(), status=200):
-    return render(request, "units/unit_import.html", {"form": form, "errors": list(errors)}, status=status)
+def _import_page(request, form, errors=(), status=200, notice=""):
+    return render(request, "units/unit_import.html",
+                  {"form": form, "errors": list(errors), "notice": notice}, status=status)
 
 
 def _preview(request, plan, token, name, *, changed=False, status=200):
@@ -115,7 +116,7 @@ def _preview(request, plan, token, name, *, changed=False, status=200):
 
 @staff_required
 def units_import(request):
-    """Step 1: upload and check; show what would change (nothing is saved yet)."""
+    """Step 1: upload and check the whole file; nothing is saved yet."""
     if request.method != "POST":
         return _import_page(request, ImportForm())
     form = ImportForm(request.POST, request.FILES)
@@ -131,22 +132,28 @@ def units_import(request):
         held.release(request, IMPORT_PURPOSE)
         messages.info(request, f"文件与现有名册一致：新增 0 个，更新 0 个，未变 {plan.unchanged} 个，没有需要保存的变化。")
         return redirect("units:list")
-    token = held.hold(request, IMPORT_PURPOSE, data, upload.name)
-    return _preview(request, plan, token, upload.name)
+    held.hold(request, IMPORT_PURPOSE, data, upload.name)
+    # Post/redirect/get: refreshing the preview shows it again instead of re-sending the file.
+    return redirect("units:import_confirm", permanent=False)
 
 
 @staff_required
-@require_POST
 def units_import_confirm(request):
-    """Step 2: save exactly what was previewed, or nothing."""
-    if "cancel" in request.POST:
+    """Step 2: GET shows what the held file would change; POST saves exactly that, or nothing."""
+    if request.method == "POST" and "cancel" in request.POST:
         held.release(request, IMPORT_PURPOSE)
         messages.info(request, "已取消导入，未保存任何数据。")
         return redirect("units:list")
-    file = held.held(request, IMPORT_PURPOSE, request.POST.get("token"))
+    token = request.POST.get("token") if request.method == "POST" else None
+    file = held.held(request, IMPORT_PURPOSE, token)
     if file is None:
-        return _import_page(request, ImportForm(), ["待确认的文件已过期或已被新的上传替换，请重新上传。"], status=400)
+        if request.method == "POST":
+            return _import_page(request, ImportForm(), ["待确认的文件已过期或已被新的上传替换，请重新上传。"],
+                                status=400)
+        return _import_page(request, ImportForm(), notice="没有待确认的导入，请先上传文件。")
     try:
+        if request.method != "POST":
+            return _preview(request, xlsx.units_plan(file.data), file.token, file.name)
         result = xlsx.units_import(data=file.data, actor=request.user, source="导入单位名册",
                                    expect=request.POST.get("digest", ""), file_name=file.name)
     except xlsx.PlanChanged as changed:

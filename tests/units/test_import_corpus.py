@@ -34,7 +34,7 @@ def build(name):
 def post(client, data, name="units.xlsx"):
     tracemalloc.start()
     try:
-        response = client.post("/units/import/", {"file": SimpleUploadedFile(name, data)})
+        response = client.post("/units/import/", {"file": SimpleUploadedFile(name, data)}, follow=True)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

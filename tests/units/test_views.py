@@ -81,9 +81,9 @@ def test_import_refusal_answers_400_with_every_message_and_saves_nothing(client,
 
 def test_import_is_previewed_then_confirmed(client, staff):
     rows = [["D1", "某区", "", "区县", "主城区", 1, "是"], ["D2", "重庆市某区", "", "区县", "主城区", 2, "是"]]
-    preview = client.post("/units/import/", {"file": upload(rows)})
+    preview = client.post("/units/import/", {"file": upload(rows)}, follow=True)
     page = preview.content.decode()
-    assert preview.status_code == 200
+    assert preview.redirect_chain == [("/units/import/confirm/", 302)] and preview.status_code == 200
     assert "将新建以下分组" in page and "“主城区”（区县(自治县)，2 个单位）" in page
     assert "可能是同一单位" in page  # 某区 / 重庆市某区
     assert not Unit.objects.exists() and not UnitGroup.objects.exists()  # nothing saved yet
@@ -95,10 +95,20 @@ def test_import_is_previewed_then_confirmed(client, staff):
     assert entry.changes["groups_created"] == ["主城区"] and entry.changes["file"] == "units.xlsx"
     again = client.post("/units/import/confirm/", {"token": token, "digest": digest})
     assert again.status_code == 400 and "已过期" in again.content.decode()  # one confirmation per upload
+    assert "没有待确认的导入" in client.get("/units/import/confirm/").content.decode()
+
+
+def test_refreshing_the_preview_shows_it_again(client, staff):
+    client.post("/units/import/", {"file": upload([["D1", "某区", "", "区县", "主城区", 1, "是"]])},
+                          follow=True)
+    first, second = client.get("/units/import/confirm/"), client.get("/units/import/confirm/")
+    assert first.context["token"] == second.context["token"] and "“主城区”" in second.content.decode()
+    assert not Unit.objects.exists()
 
 
 def test_import_can_be_cancelled(client, staff):
-    preview = client.post("/units/import/", {"file": upload([["D1", "某区", "", "区县", "主城区", 1, "是"]])})
+    preview = client.post("/units/import/", {"file": upload([["D1", "某区", "", "区县", "主城区", 1, "是"]])},
+                          follow=True)
     client.post("/units/import/confirm/", {"token": preview.context["token"], "cancel": "1"})
     after = client.post("/units/import/confirm/", {"token": preview.context["token"],
                                                    "digest": preview.context["plan"].digest})
@@ -106,7 +116,8 @@ def test_import_can_be_cancelled(client, staff):
 
 
 def test_confirm_needs_the_token_of_this_session(client, staff):
-    preview = client.post("/units/import/", {"file": upload([["D1", "某区", "", "区县", "主城区", 1, "是"]])})
+    preview = client.post("/units/import/", {"file": upload([["D1", "某区", "", "区县", "主城区", 1, "是"]])},
+                          follow=True)
     digest = preview.context["plan"].digest
     assert client.post("/units/import/confirm/", {"token": "guess", "digest": digest}).status_code == 400
     other = Client()
@@ -116,7 +127,8 @@ def test_confirm_needs_the_token_of_this_session(client, staff):
 
 
 def test_confirm_after_the_registry_changed_shows_the_new_plan(client, staff):
-    preview = client.post("/units/import/", {"file": upload([["D1", "某区", "", "区县", "主城区", 1, "是"]])})
+    preview = client.post("/units/import/", {"file": upload([["D1", "某区", "", "区县", "主城区", 1, "是"]])},
+                          follow=True)
     factories.group("主城区")
     response = client.post("/units/import/confirm/", {"token": preview.context["token"],
                                                       "digest": preview.context["plan"].digest})
@@ -129,7 +141,7 @@ def test_confirm_after_the_registry_changed_shows_the_new_plan(client, staff):
 
 def test_import_twice_via_the_screen(client, staff):
     rows = [["D1", "某区", "", "区县(自治县)", "主城区", 1, "是"]]
-    preview = client.post("/units/import/", {"file": upload(rows)})
+    preview = client.post("/units/import/", {"file": upload(rows)}, follow=True)
     client.post("/units/import/confirm/", {"token": preview.context["token"], "digest": preview.context["plan"].digest})
     second = client.post("/units/import/", {"file": upload(rows)}, follow=True).content.decode()
     assert "新增 0 个，更新 0 个，未变 1 个" in second
