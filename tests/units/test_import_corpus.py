@@ -67,6 +67,8 @@ def rows_file(rows, header=H, **kw):
 
 
 CELL_LEVEL = [
+    ("empty_workbook", lambda: corpus.workbook([], None), "工作表“被测评单位”是空的：没有表头，也没有数据。"),
+    ("header_only", lambda: rows_file([]), "工作表“被测评单位”只有表头，没有数据行。"),
     ("merged_cells", lambda: rows_file([ROW, ["D2", "江北区", "", None, "主城区", 2, "是"]], merge="D2:D3"),
      "第 2、3 行 D 列（单位类别）：合并单元格 D2:D3：请取消合并，在每一行分别填写。"),
     ("formula_cells", lambda: rows_file([["D1", "=\"渝\"&\"中区\"", "", "区县", "主城区", 1, "是"]]),
