@@ -472,12 +472,12 @@ def write_notes(book, title, heading, pairs, *, footer=""):
 
 def save(book, out):
     """Write the finished workbook to a path or a binary file."""
-    source = book.close()
-    if isinstance(out, (str, bytes)) or hasattr(out, "__fspath__"):
-        with open(out, "wb") as target:
-            _copy(source, target)
-    else:
-        _copy(source, out)
+    with book.close() as source:
+        if isinstance(out, (str, bytes)) or hasattr(out, "__fspath__"):
+            with open(out, "wb") as target:
+                _copy(source, target)
+        else:
+            _copy(source, out)
 
 
 def _copy(source, target):
@@ -486,7 +486,8 @@ def _copy(source, target):
 
 
 def workbook_bytes(book):
-    return book.close().read()
+    with book.close() as source:
+        return source.read()
 
 
 # --- file names and responses ------------------------------------------------------------

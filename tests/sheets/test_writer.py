@@ -188,4 +188,5 @@ def test_xlsx_response_from_a_workbook():
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert "filename*=UTF-8''%E5%90%8D%E5%86%8C.xlsx" in response["Content-Disposition"]
     body = b"".join(response.streaming_content)
+    response.file_to_stream.close()  # response.close() would signal request_finished
     assert load_workbook(BytesIO(body))["表"]["A2"].value == "x"
