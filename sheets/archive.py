@@ -182,10 +182,6 @@ def open_zip(data, limits):
 # --- XML parts ---------------------------------------------------------------------------
 
 
-class _Stop(Exception):
-    """Ends an expat pass early once it has seen what it needs."""
-
-
 def _parser():
     parser = expat.ParserCreate()
     parser.buffer_text = True
@@ -206,8 +202,6 @@ def _feed(archive, name, parser):
             while chunk := stream.read(256 * 1024):
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
-    except _Stop:
-        pass
     except expat.ExpatError:
         raise SheetRefused(f"文件内部的“{shorten(name, 40)}”不是有效的 XML，文件可能已损坏。{COPY_TO_NEW}")
     except (zipfile.BadZipFile, EOFError, OSError, ValueError):

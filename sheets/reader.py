@@ -370,7 +370,7 @@ class _SheetReader:
         for index, column in self.position.items():
             cell = cells[index] if index < len(cells) else None
             row[column.key] = self._cell(number, index, column, cell)
-        for index, column in enumerate(self.columns):
+        for column in self.columns:
             if column.key not in row:
                 row[column.key] = column.default
         for index, cell in enumerate(cells):

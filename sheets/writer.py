@@ -34,7 +34,6 @@ from urllib.parse import quote
 
 import xlsxwriter
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from xlsxwriter.utility import xl_col_to_name
 
 from .text import display_width
 
