@@ -296,15 +296,17 @@ def _flag_duplicates(plan, stored, planned_rows):
         values = planned.values
         key = name_key(values["name"])
         fresh = planned.unit is None or "name" in planned.changes
+        warned = set()
         if fresh:
             for other in by_key.get(key, []):
                 if other.code != values["code"]:
+                    warned.add(other.code)
                     plan.warnings.append(
                         f"第 {row.number} 行“{shorten(values['name'])}”（{values['code']}）可能与已有单位"
                         f"“{shorten(other.name)}”（{other.code}）是同一单位：名称只差市名前缀、标点、空格或全角/半角。"
                     )
         earlier = seen.get(key)
-        if earlier and (fresh or earlier[2]) and earlier[1]["code"] != values["code"]:
+        if earlier and (fresh or earlier[2]) and earlier[1]["code"] not in (values["code"], *warned):
             plan.warnings.append(
                 f"第 {row.number} 行“{shorten(values['name'])}”（{values['code']}）与第 {earlier[0]} 行"
                 f"“{shorten(earlier[1]['name'])}”（{earlier[1]['code']}）可能是同一单位：名称只差市名前缀、标点、空格或全角/半角。"

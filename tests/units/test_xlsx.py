@@ -175,6 +175,9 @@ def test_city_prefix_variants_are_flagged_as_possible_duplicates(staff):
         "第 2 行“重庆市渝中区”（D9）可能与已有单位“渝中区”（D101）是同一单位：名称只差市名前缀、标点、空格或全角/半角。",
         "第 4 行“重庆市 江北区”（D11）与第 3 行“江北区”（D10）可能是同一单位：名称只差市名前缀、标点、空格或全角/半角。",
     ]
+    # The stored unit's own row in the same file does not repeat the warning.
+    again = units_plan(workbook([["D101", "渝中区", "", "区县", "主城区", 0, "是"], rows[0]]))
+    assert again.warnings == [plan.warnings[0].replace("第 2 行", "第 3 行")]
     assert name_key("重庆市教育委员会") == name_key("市教育委员会") and name_key("市委组织部") != name_key("委组织部")
 
 
