@@ -1,22 +1,20 @@
 """Fieldwork for staff: per-unit progress, issuing and voiding codes, slips and code lists."""
 
-import io
-
 import segno
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
 
 from accounts.roles import staff_required
+from sheets.writer import xlsx_response
 from surveys import codes
 from surveys.models import CodeBatch, CodeStatus, Round, RoundStatus, RoundUnit
 
+from ..code_list import code_list_filename, code_list_workbook
 from ..forms import IssueCodesForm, PaperBatchForm, PaperFormsIssuedForm, VoidBatchForm
 from ..services import batch_codes, code_counts, codes_disclose, codes_issue, codes_void, paper_forms_set
 
@@ -165,25 +163,8 @@ def batch_slips(request, pk):
 @staff_required
 def batch_codes_xlsx(request, pk):
     batch = _batch(pk)
-    base = questionnaire_url(request)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "测评码"
-    sheet.append([batch.round_unit.round.name, batch.round_unit.unit.name, f"第 {batch.pk} 批"])
-    sheet.append(["序号", "测评码", "填写地址", "状态"])
-    labels = dict(CodeStatus.choices)
-    for number, (code, status) in enumerate(batch_codes(batch), start=1):
-        shown = codes.display(code) if code else "（无法解密）"
-        sheet.append([number, shown, f"{base}?code={shown}" if code else "", labels[status]])
-    for letter, width in (("A", 8), ("B", 18), ("C", 60), ("D", 10)):
-        sheet.column_dimensions[letter].width = width
-    out = io.BytesIO()
-    book.save(out)
+    book = code_list_workbook(batch, questionnaire_url(request))
     codes_disclose(batch=batch, actor=request.user, form="download")
-    response = HttpResponse(
-        out.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="codes-batch-{batch.pk}.xlsx"'
+    response = xlsx_response(book, code_list_filename(batch))
     response["Cache-Control"] = "no-store"
     return response

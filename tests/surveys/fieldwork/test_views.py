@@ -1,4 +1,5 @@
 import io
+from urllib.parse import unquote
 
 import pytest
 import segno
@@ -75,15 +76,36 @@ def test_slips_show_qr_code_text_and_are_recorded(staff_client, city):
 
 
 def test_code_list_xlsx_and_recorded(staff_client, city):
-    ru = city["round"].round_units.first()
+    ru = city["round"].round_units.select_related("unit", "round").first()
     batch, plain = codes_issue(round_unit=ru, size=5, actor=staff_client.user)
     response = staff_client.get(reverse("fieldwork:codes_xlsx", args=[batch.pk]))
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    sheet = load_workbook(io.BytesIO(response.content)).active
-    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    assert response["Cache-Control"] == "no-store"
+    name = unquote(response["Content-Disposition"].split("filename*=UTF-8''")[1])
+    assert name == f"测评码-{ru.round.name}-{ru.unit.name}-第{batch.pk}批.xlsx"
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    sheet = book["测评码"]
+    assert [c.value for c in sheet[1]] == ["序号", "测评码", "填写地址", "状态"]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert sorted(r[1] for r in rows) == sorted(codes.display(c) for c in plain)
     assert all(r[2] == f"http://testserver/s/?code={r[1]}" and r[3] == "未使用" for r in rows)
+    assert sheet.page_setup.orientation == "portrait" and sheet.print_title_rows == "$1:$1"
+    assert sheet.freeze_panes == "A2"
     assert AuditEntry.objects.filter(action="codes.download", object_id=str(batch.pk)).count() == 1
+
+
+def test_code_list_keeps_hostile_names_as_text(staff_client, city):
+    """Issue 14: a unit renamed =HYPERLINK(…) put a live link into the code list."""
+    ru = city["round"].round_units.select_related("unit").first()
+    ru.unit.name = '=HYPERLINK("http://evil","江北区")'
+    ru.unit.save()
+    batch, _ = codes_issue(round_unit=ru, size=2, actor=staff_client.user)
+    response = staff_client.get(reverse("fieldwork:codes_xlsx", args=[batch.pk]))
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not [c for c in cells if c.data_type == "f"]
+    assert any(c.value.startswith("=HYPERLINK") for c in cells if isinstance(c.value, str))
+    assert not any(c.hyperlink for c in cells)
 
 
 def test_void_batch_from_the_browser(staff_client, city):
