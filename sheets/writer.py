@@ -31,8 +31,10 @@ from enum import Enum
 from fractions import Fraction
 from itertools import islice
 from urllib.parse import quote
+from xml.sax.saxutils import escape as xml_escape
 
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from .text import display_width
@@ -364,11 +366,14 @@ def _footer_text(text):
 
 
 def write_table(book, title, columns, rows, *, footer="", key_columns=1, note=None,
-                input_rows=0, fit_sample=FIT_SAMPLE):
+                input_rows=0, fit_sample=FIT_SAMPLE, bulk=False):
     """Write one table sheet: a header row, then the rows; returns the number of data rows.
 
     rows: any iterable of sequences, one value per column (None for empty); the first
     `fit_sample` rows are measured for the widths and the rest stream in constant memory.
+    bulk: the rows are plain values (text, numbers, dates, booleans, None; no Styled) and
+    are many: they go straight into the sheet's XML, the same cells in the same house style
+    about ten times faster, without per-row heights for wrapped text (`BulkRows`).
     key_columns: the leftmost columns that name a row (e.g. code and name); frozen, and
     repeated on every printed page when the table is too wide for one.
     note: lines (text, or sequences of values) written under the table, outside the filter.
@@ -389,6 +394,9 @@ def write_table(book, title, columns, rows, *, footer="", key_columns=1, note=No
         write_cell(book, ws, 0, index, column.header, header=True)
     wrapped = [(i, w) for i, (c, w) in enumerate(zip(columns, widths)) if c.wrap]
     count = 0
+    if bulk:
+        count = BulkRows(book, ws, columns).write(_chain(sample, stream), first_row=1)
+        stream, sample = (), ()
     for values in _chain(sample, stream):
         count += 1
         if wrapped:
@@ -410,6 +418,126 @@ def write_table(book, title, columns, rows, *, footer="", key_columns=1, note=No
                 ws.write_string(row, 0, clean_text(line), book.format(border=False))
             row += 1
     return count
+
+
+class BulkRows:
+    """Rows written straight into a constant-memory sheet's XML, for tables of many rows.
+
+    XlsxWriter spends some 15 µs on each cell it is given (checks, a tuple, an XML writer
+    call); a million ballots of 13 cells took minutes. Here each distinct text of a column
+    becomes one shared string and one ready-made piece of XML, so a row is a join of pieces.
+    The cells are those `write_cell` would write: text always a string (never a formula; the
+    quotePrefix style when it looks like one), numbers, dates and booleans typed, the column's
+    number format, the house border. Free text that is long or rare is written inline (the
+    shared-string table holds at most TEXT_CACHE entries per sheet), so memory stays bounded.
+
+    Relies on XlsxWriter's constant-memory internals (the row file `row_data_fh`, the row
+    counter `previous_row`, `_check_dimensions`, a format's `_get_xf_index`, the workbook's
+    shared-string table), pinned in pyproject.toml and checked by the tests, which read the
+    same table written both ways.
+    """
+
+    TEXT_CACHE = 20_000
+    CACHE_TEXT_LENGTH = 64
+    ROWS_PER_WRITE = 500
+    EPOCH = dt.datetime(1899, 12, 30)
+
+    def __init__(self, book, ws, columns):
+        self.book, self.ws, self.columns = book, ws, list(columns)
+        self.letters = [xl_col_to_name(i) for i in range(len(self.columns))]
+        self.text_xf = [book.format(wrap=c.wrap)._get_xf_index() for c in self.columns]
+        self.quoted_xf = [book.format(wrap=c.wrap, quote_prefix=True)._get_xf_index() for c in self.columns]
+        self.number_xf = [book.format(number_format=c.format)._get_xf_index() for c in self.columns]
+        self.date_xf = [
+            book.format(number_format=c.format if c.kind in ("date", "datetime") else NUMBER_FORMATS["date"])._get_xf_index()
+            for c in self.columns
+        ]
+        self.datetime_xf = [
+            book.format(number_format=c.format if c.kind in ("date", "datetime") else NUMBER_FORMATS["datetime"])._get_xf_index()
+            for c in self.columns
+        ]
+        self.blank = [f'" s="{xf}"/>' for xf in self.text_xf]
+        self.cache = {}
+        self.strings = book.xlsx.str_table
+        self.references = 0
+
+    def write(self, rows, first_row):
+        """Write the rows from `first_row` (0-based) on; returns how many were written."""
+        ws = self.ws
+        if first_row > ws.previous_row:
+            ws._write_single_row(first_row)  # flush the rows above, as the next write would
+        out, pending, row = ws.row_data_fh, [], first_row
+        cell = self.cell
+        letters = self.letters
+        for values in rows:
+            r = str(row + 1)
+            parts = ['<row r="', r, '">']
+            for index, value in enumerate(values):
+                parts.append('<c r="')
+                parts.append(letters[index])
+                parts.append(r)
+                parts.append(cell(index, value))
+            parts.append("</row>")
+            pending.append("".join(parts))
+            row += 1
+            if len(pending) >= self.ROWS_PER_WRITE:
+                out.write("".join(pending))
+                pending.clear()
+        if pending:
+            out.write("".join(pending))
+        count = row - first_row
+        if count:
+            ws._check_dimensions(row - 1, len(self.columns) - 1)
+            ws.previous_row = row - 1
+        self.strings.count += self.references  # the total the <sst count> reports
+        return count
+
+    def cell(self, index, value):
+        """The XML of one cell after its reference: attributes, value, closing tag."""
+        kind = type(value)
+        if kind is str:
+            found = self.cache.get((index, value))
+            if found is not None:
+                self.references += 1
+                return found
+            return self._text(index, value)
+        if value is None:
+            return self.blank[index]
+        if kind is int or kind is float:
+            if kind is float and not math.isfinite(value):
+                return self.blank[index]
+            return f'" s="{self.number_xf[index]}"><v>{value!r}</v></c>'
+        if kind is dt.date:
+            return f'" s="{self.date_xf[index]}"><v>{(value - self.EPOCH.date()).days}</v></c>'
+        return self._other(index, value)
+
+    def _text(self, index, value):
+        text = clean_text(value)
+        xf = self.quoted_xf[index] if looks_like_formula(text) else self.text_xf[index]
+        if len(text) <= self.CACHE_TEXT_LENGTH and len(self.cache) < self.TEXT_CACHE:
+            piece = f'" s="{xf}" t="s"><v>{self.strings._get_shared_string_index(text)}</v></c>'
+            self.cache[(index, value)] = piece
+            return piece
+        space = ' xml:space="preserve"' if text != text.strip() else ""
+        return f'" s="{xf}" t="inlineStr"><is><t{space}>{xml_escape(text)}</t></is></c>'
+
+    def _other(self, index, value):
+        if isinstance(value, Styled):
+            raise TypeError("bulk rows take plain values; write Styled cells with write_table(bulk=False)")
+        stored = plain(value)
+        if stored is None:
+            return self.blank[index]
+        if isinstance(stored, str):
+            return self._text(index, stored)
+        if isinstance(stored, dt.datetime):
+            serial = (stored - self.EPOCH).total_seconds() / 86400
+            return f'" s="{self.datetime_xf[index]}"><v>{serial!r}</v></c>'
+        if isinstance(stored, dt.date):
+            return f'" s="{self.date_xf[index]}"><v>{(stored - self.EPOCH.date()).days}</v></c>'
+        if isinstance(stored, dt.time):
+            serial = (stored.hour * 3600 + stored.minute * 60 + stored.second) / 86400
+            return f'" s="{self.datetime_xf[index]}"><v>{serial!r}</v></c>'
+        return self.cell(index, stored)  # int or float subclasses (bool was made 是/否)
 
 
 def _chain(first, rest):

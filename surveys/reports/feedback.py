@@ -5,7 +5,6 @@ rectifications) is read once into a `FeedbackContext`; each workbook then costs 
 (its opinions).
 """
 
-import io
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass
@@ -28,7 +27,9 @@ FEEDBACK_RANKING_NOTE = (
     "组内排名先按等次（群众满意单位、群众基本满意单位、未达标），同一等次再按满意+基本满意比率排列，"
     "无有效票不排名；比率截尾到 0.1%（不四舍五入）。评定规则详见“说明”"
 )
-from .workbook import Column, new_workbook, notes_sheet, table_sheet
+from sheets.writer import download_name, new_workbook, save, workbook_bytes, write_notes, write_table
+
+from .workbook import Column, level, rate, score
 
 
 @dataclass
@@ -95,8 +96,8 @@ def _results_sheet(wb, ctx, result, footer):
         Column("满意+基本满意", "percent"),
         *([Column("百分制得分", "decimal")] if scored else []),
         Column("95%区间下限", "percent"),
-        Column("95%区间上限", "percent"), Column("样本不足"), Column("等次", "level"), Column("调查结论"),
-        Column("类别", "level"), Column("组内排名", "int"), Column("组内单位数", "int"),
+        Column("95%区间上限", "percent"), Column("样本不足"), Column("等次"), Column("调查结论"),
+        Column("类别"), Column("组内排名", "int"), Column("组内单位数", "int"),
         Column("本组平均（满意+基本满意）", "percent"), Column("全市平均（满意+基本满意）", "percent"),
     ]
     rows = []
@@ -105,24 +106,24 @@ def _results_sheet(wb, ctx, result, footer):
         low, high = d.interval or (None, None)
         rows.append([
             kind.label, d.answered, d.valid,
-            *([d.effective if d.valid else None] if weighted else []),
-            *(x if d.valid else None for x in (d.satisfied, d.basic, d.dissatisfied, d.positive)),
-            *([d.score if d.valid else None] if scored else []),
-            low, high, "是" if d.below_minimum else "", d.level, conclusion_text(result, kind),
-            result.dimension_finals[kind], result.ranks.get(kind), len(members),
-            mean_positive(members, kind), mean_positive(ctx.city.units, kind),
+            *([score(d.effective) if d.valid else None] if weighted else []),
+            *(rate(x) if d.valid else None for x in (d.satisfied, d.basic, d.dissatisfied, d.positive)),
+            *([score(d.score) if d.valid else None] if scored else []),
+            rate(low), rate(high), "是" if d.below_minimum else "", level(d.level), conclusion_text(result, kind),
+            level(result.dimension_finals[kind]), result.ranks.get(kind), len(members),
+            rate(mean_positive(members, kind)), rate(mean_positive(ctx.city.units, kind)),
         ])
-    tail = [result.level, "", result.final, result.ranks.get("overall"), len(members), None, None]
+    tail = [level(result.level), "", level(result.final), result.ranks.get("overall"), len(members), None, None]
     rows.append(["总体（两项中较低者）", *[None] * (len(columns) - 1 - len(tail)), *tail])
     note = [FEEDBACK_RANKING_NOTE] + ([WEIGHTED_NOTE] if weighted else [])
-    table_sheet(wb, "测评结果", columns, rows, footer=footer, note=note)
+    write_table(wb, "测评结果", columns, rows, footer=footer, note=note)
 
 
 def _trend_sheet(wb, ctx, result, footer):
-    columns = [Column("测评轮次", width=30), Column("年度", "int")]
+    columns = [Column("测评轮次", width=30), Column("年度", "year")]
     for kind in HEADLINE_KINDS:
-        columns += [Column(f"{kind.label}（满意+基本满意）", "percent", width=22), Column(f"{kind.label}等次", "level", width=22)]
-    columns += [Column("总体等次", "level"), Column("类别", "level"), Column("综合组内排名", "int")]
+        columns += [Column(f"{kind.label}（满意+基本满意）", "percent", width=22), Column(f"{kind.label}等次", width=22)]
+    columns += [Column("总体等次"), Column("类别"), Column("综合组内排名", "int")]
     past = [(r, by_unit.get(result.unit.pk)) for r, by_unit in ctx.history]
     rows = []
     for round_, r in [*past, (ctx.round, result)]:
@@ -131,10 +132,10 @@ def _trend_sheet(wb, ctx, result, footer):
         row = [round_.name, round_.year]
         for kind in HEADLINE_KINDS:
             d = r.dimensions[kind]
-            row += [d.positive if d.valid else None, d.level]
-        row += [r.level, r.final, r.ranks.get("overall")]
+            row += [rate(d.positive) if d.valid else None, level(d.level)]
+        row += [level(r.level), level(r.final), r.ranks.get("overall")]
         rows.append(row)
-    table_sheet(wb, "历次测评", columns, rows, footer=footer)
+    write_table(wb, "历次测评", columns, rows, footer=footer, key_columns=2)
 
 
 def _opinions_sheet(wb, result, footer):
@@ -145,7 +146,7 @@ def _opinions_sheet(wb, result, footer):
             round_opinions([result.round_unit.pk]).iterator(chunk_size=2000), start=1
         )
     )
-    table_sheet(wb, "意见建议", columns, rows, footer=footer)
+    write_table(wb, "意见建议", columns, rows, footer=footer, fit_sample=0)
 
 
 def _follow_up_sheet(wb, ctx, result, footer):
@@ -167,11 +168,11 @@ def _follow_up_sheet(wb, ctx, result, footer):
             "整改", rect.round_unit.round.name, f"{rect.deadline:%Y-%m-%d}",
             rect.get_status_display(), rect.measures,
         ])
-    table_sheet(wb, "调查与整改", columns, rows, footer=footer)
+    write_table(wb, "调查与整改", columns, rows, footer=footer)
 
 
-def build_unit_feedback(ctx, result, out):
-    """Write one unit's feedback workbook to a path or file."""
+def unit_feedback_workbook(ctx, result):
+    """One unit's feedback workbook (sheets.writer Book, not yet closed)."""
     unit = result.unit
     footer = f"{unit.name} · {ctx.round.name} 结果反馈"
     wb = new_workbook()
@@ -182,29 +183,33 @@ def build_unit_feedback(ctx, result, out):
         ("测评轮次", ctx.round.name),
         ("网上票数", result.round_unit.online_ballots, "int"),
         ("纸质票数", result.round_unit.paper_ballots, "int"),
-        ("总体等次", result.level),
-        ("类别", result.final),
+        ("总体等次", level(result.level)),
+        ("类别", level(result.final)),
         ("综合组内排名", result.ranks.get("overall"), "int"),
         ("生成时间", f"{timezone.localtime(ctx.now):%Y-%m-%d %H:%M}"),
         ("生成人", actor_name(ctx.user)),
         *ctx.policy,
         ("封存摘要", ctx.round.seal_digest or "未封存"),
     ]
-    notes_sheet(wb, "说明", f"{unit.name} {ctx.round.name} 测评结果反馈", pairs, footer=footer)
+    write_notes(wb, "说明", f"{unit.name} {ctx.round.name} 测评结果反馈", pairs, footer=footer)
     _results_sheet(wb, ctx, result, footer)
     _trend_sheet(wb, ctx, result, footer)
     _opinions_sheet(wb, result, footer)
     _follow_up_sheet(wb, ctx, result, footer)
-    wb.save(out)
+    return wb
+
+
+def build_unit_feedback(ctx, result, out):
+    """Write one unit's feedback workbook to a path or file."""
+    save(unit_feedback_workbook(ctx, result), out)
 
 
 def feedback_filename(round_, unit):
-    name = f"{round_.name}-{unit.code}-{unit.name}-结果反馈.xlsx"
-    return name.replace("/", "_").replace("\\", "_")
+    return download_name(round_.name, unit.code, unit.name, "结果反馈")
 
 
 def feedback_zip_filename(round_):
-    return f"{round_.name}-各单位结果反馈.zip"
+    return download_name(round_.name, "各单位结果反馈", ext="zip")
 
 
 def build_feedback_zip(ctx, out):
@@ -212,6 +217,5 @@ def build_feedback_zip(ctx, out):
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for result in ctx.units:
             # One unit's workbook is small; it is built in memory and dropped at once.
-            buffer = io.BytesIO()
-            build_unit_feedback(ctx, result, buffer)
-            archive.writestr(feedback_filename(ctx.round, result.unit), buffer.getvalue())
+            data = workbook_bytes(unit_feedback_workbook(ctx, result))
+            archive.writestr(feedback_filename(ctx.round, result.unit), data)

@@ -3,41 +3,43 @@
 A row holds what the ballot holds and nothing more (unit, respondent category, channel, day,
 one answer per item, the opinion); never the ballot's id, so rows cannot be matched with
 anything else. The category is the one the round's breakdowns show: a category merged into
-其他 there (`breakdowns.suppress`) is 其他 here as well. Ballots are read with a database cursor in chunks, and each chunk's answers
-with one query, so memory does not grow with the number of ballots.
+其他 there (`breakdowns.suppress`) is 其他 here as well.
+
+Rows come unit by unit and, inside a unit, sorted by what they show (category as shown,
+channel, day, the answers in questionnaire order, the opinion), never by id or by the order
+ballots arrived in: the order tells nothing that the row does not.
+
+One query reads them all: each ballot with its answers pivoted into columns
+(`MAX(option) FILTER (WHERE item_id = …)` grouped by ballot), through a database cursor
+(server-side on PostgreSQL), so memory follows the largest unit (sorted in Python), not the
+round. The .xlsx is written by sheets.writer's bulk path; a million ballots take well under
+a minute (docs/performance.md).
 """
 
 import csv
-from collections import defaultdict
-from itertools import islice
+from itertools import groupby, islice
+from operator import itemgetter
 
-from django.db import connection
+from django.db.models import Case, IntegerField, Max, Q, Value, When
 
+from sheets.writer import EXCEL_MAX_ROWS, Column, clean_text, csv_text, download_name, new_workbook, save, write_table
 from surveys.breakdowns import OTHER_LABEL
-from surveys.models import Answer, Ballot, Channel, RespondentCategory
+from surveys.models import Ballot, Channel, RespondentCategory
 from surveys.selectors import round_suppression
 
-from .workbook import EXCEL_MAX_ROWS, Column, new_workbook, safe_text, table_sheet
-
-CHUNK_SIZE = 2000
+CHUNK_SIZE = 5000
 SHEET_TITLE = "原始票"
 
 
-def _chunk_size(requested):
-    # SQLite refuses more than 999 parameters in one query on older builds.
-    limit = connection.features.max_query_params or requested
-    return max(1, min(requested, limit - 1))
-
-
 class BallotRows:
-    """Headers and rows of a round's ballots within a scope of round units."""
+    """Headers and rows of a round's ballots within a scope of round units (in that order)."""
 
     def __init__(self, round_, round_units, *, chunk_size=CHUNK_SIZE):
         self.round = round_
         self.round_units = {ru.pk: ru for ru in round_units}
         self.items = list(round_.items.rated().order_by("order", "id"))
         self.scale = round_.scale_def
-        self.chunk_size = _chunk_size(chunk_size)
+        self.chunk_size = chunk_size
         self.categories = dict(RespondentCategory.objects.values_list("pk", "name"))
         # A ballot of a category merged in the round's breakdowns reads 其他 here too:
         # counting rows per category would otherwise give back every suppressed cell.
@@ -45,6 +47,10 @@ class BallotRows:
         self.channels = dict(Channel.choices)
         self.labels = {o.value: o.label for o in self.scale.options}
         self.written = 0
+
+    def __len__(self):
+        """How many ballots the rows hold (from the units' counters, without reading them)."""
+        return sum(ru.ballots for ru in self.round_units.values())
 
     @property
     def headers(self):
@@ -56,53 +62,58 @@ class BallotRows:
         widths = [12, 24, 14, 8, 12]
         cols = [Column(h, "date" if h == "日期" else "text", width=w) for h, w in zip(self.headers, widths)]
         cols += [Column(h, width=16) for h in self.headers[5:-1]]
-        cols.append(Column("意见建议", width=60, wrap=False))
+        cols.append(Column("意见建议", width=60))
         return cols
 
-    def ballots(self):
-        # Ordered by unit and day; the id only breaks ties so that the cursor is stable.
-        return (
-            Ballot.objects.filter(round_unit_id__in=list(self.round_units))
-            .order_by("round_unit_id", "cast_on", "id")
-            .values_list("id", "round_unit_id", "category_id", "channel", "cast_on", "opinion")
+    def query(self):
+        """(round unit, category, channel, day, opinion, option per item…), unit by unit."""
+        ids = list(self.round_units)
+        answers = {
+            f"a{n}": Max("answers__option", filter=Q(answers__item_id=item.pk))
+            for n, item in enumerate(self.items)
+        }
+        rows = (
+            Ballot.objects.filter(round_unit_id__in=ids)
+            .values("id").annotate(**answers)  # one row per ballot
         )
-
-    def chunks(self):
-        cursor = self.ballots().iterator(chunk_size=self.chunk_size)
-        while chunk := list(islice(cursor, self.chunk_size)):
-            yield chunk
+        if ids == sorted(ids):
+            rows = rows.order_by("round_unit_id")
+        else:  # the scope's unit order is not the ids' order: rank them in the query
+            rank = Case(*(When(round_unit_id=pk, then=Value(n)) for n, pk in enumerate(ids)),
+                        output_field=IntegerField())
+            rows = rows.annotate(unit_rank=rank).order_by("unit_rank")
+        return rows.values_list("round_unit_id", "category_id", "channel", "cast_on", "opinion", *answers)
 
     def __iter__(self):
-        """Rows of plain values, text already made safe: option labels, None when blank."""
+        """Rows of plain values: option labels, None when blank; text is cleaned, not quoted
+        (the writer keeps text text; the CSV adds its own defence)."""
         self.written = 0
-        units = {
-            pk: (safe_text(ru.unit.code), safe_text(ru.unit.name))
-            for pk, ru in self.round_units.items()
-        }
-        categories = {pk: safe_text(name) for pk, name in self.categories.items()}
+        categories = {pk: clean_text(name) for pk, name in self.categories.items()}
         merged = self.merged
-        item_ids = [item.pk for item in self.items]
+        channels = self.channels
         labels = self.labels
-        for chunk in self.chunks():
-            answers = defaultdict(dict)
-            for ballot_id, item_id, option in Answer.objects.filter(
-                ballot_id__in=[b[0] for b in chunk]
-            ).values_list("ballot_id", "item_id", "option"):
-                answers[ballot_id][item_id] = option
-            for ballot_id, ru_id, category_id, channel, cast_on, opinion in chunk:
+        cursor = self.query().iterator(chunk_size=self.chunk_size)
+        for ru_id, ballots in groupby(cursor, key=itemgetter(0)):
+            ru = self.round_units[ru_id]
+            unit = [clean_text(ru.unit.code), clean_text(ru.unit.name)]
+            shown = []
+            for _, category_id, channel, cast_on, opinion, *options in ballots:
+                category = OTHER_LABEL if (ru_id, category_id) in merged else categories.get(category_id, "")
+                shown.append((category, channels.get(channel, channel), cast_on,
+                               *(option or 0 for option in options), opinion or ""))
+            shown.sort()  # by what the row shows, never by id
+            for category, channel, cast_on, *rest in shown:
                 self.written += 1
-                given = answers.get(ballot_id, {})
                 yield [
-                    *units[ru_id],
-                    OTHER_LABEL if (ru_id, category_id) in merged else categories.get(category_id),
-                    self.channels.get(channel, channel),
-                    cast_on, *(labels.get(given.get(pk)) for pk in item_ids),
-                    safe_text(opinion) if opinion else None,
+                    *unit, category, channel, cast_on,
+                    *(labels.get(option) for option in rest[:-1]),
+                    clean_text(rest[-1]) if rest[-1] else None,
                 ]
+            shown.clear()
 
 
 def write_ballots_xlsx(rows, out):
-    """Write the rows to a write-only workbook; returns the number of ballots written.
+    """Write the rows to a workbook (path or file); returns the number of ballots written.
 
     A sheet holds at most 1,048,575 rows under its header; further rows continue on
     原始票（续1）, 原始票（续2）…
@@ -117,14 +128,13 @@ def write_ballots_xlsx(rows, out):
             break
         title = SHEET_TITLE if not part else f"{SHEET_TITLE}（续{part}）"
         batch = [] if first is None else _prepend(first, islice(stream, per_sheet - 1))
-        written = table_sheet(
-            wb, title, rows.columns, batch, footer=rows.round.name, fit=False, styled=False
-        )
+        written = write_table(wb, title, rows.columns, batch, footer=rows.round.name, key_columns=2,
+                              fit_sample=0, bulk=True)
         total += written
         part += 1
         if written < per_sheet:
             break
-    wb.save(out)
+    save(wb, out)
     return total
 
 
@@ -140,9 +150,32 @@ class _Echo:
         return value
 
 
-def _csv_row(row):
-    # Text is already neutralized by BallotRows; dates go out as ISO days.
-    return [value.isoformat() if hasattr(value, "isoformat") else value for value in row]
+class _CsvCells:
+    """Cell text for the CSV: a CSV has no cell types, so text that a spreadsheet would run
+    gets a leading quote (csv_text); days as ISO dates. Repeated texts are done once."""
+
+    CACHE = 20_000
+
+    def __init__(self):
+        self.done = {}
+
+    def __call__(self, row):
+        out = []
+        for value in row:
+            if isinstance(value, str):
+                text = self.done.get(value)
+                if text is None:
+                    text = csv_text(value)
+                    if len(self.done) < self.CACHE and len(value) <= 64:
+                        self.done[value] = text
+                out.append(text)
+            elif value is None:
+                out.append("")
+            elif hasattr(value, "isoformat"):
+                out.append(value.isoformat())
+            else:
+                out.append(value)
+        return out
 
 
 def iter_ballots_csv(rows, lines_per_piece=500):
@@ -151,10 +184,11 @@ def iter_ballots_csv(rows, lines_per_piece=500):
     Free text is neutralized as in the workbooks: CSV is where formula injection bites.
     """
     writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(rows.headers)
+    cells = _CsvCells()
+    yield "\ufeff" + writer.writerow([csv_text(h) for h in rows.headers])
     lines = []
     for row in rows:
-        lines.append(writer.writerow(_csv_row(row)))
+        lines.append(writer.writerow(cells(row)))
         if len(lines) >= lines_per_piece:
             yield "".join(lines)
             lines = []
@@ -171,4 +205,4 @@ def write_ballots_csv(rows, path):
 
 
 def ballots_filename(round_, ext):
-    return f"{round_.name}-原始票（匿名）.{ext}"
+    return download_name(round_.name, "原始票（匿名）", ext=ext)

@@ -20,7 +20,9 @@ from surveys.selectors import (
     round_turnout,
 )
 
-from .workbook import Column, new_workbook, notes_sheet, table_sheet
+from sheets.writer import new_workbook, save, write_notes, write_table
+
+from .workbook import UNIT_KEY_COLUMNS, Column, level, rate, score
 
 DIMENSION_SHORT = {ItemKind.SELECTION: "选拔任用", ItemKind.CONDUCT: "防治不正之风"}
 CONCLUSION_LABELS = dict(Investigation._meta.get_field("conclusion").choices)
@@ -79,7 +81,7 @@ def _notes(wb, round_, *, user, groups, now):
     scope = "全部单位" if groups is None else "、".join(g.name for g in groups)
     pairs = [
         ("测评轮次", round_.name),
-        ("年度", round_.year, "int"),
+        ("年度", round_.year, "year"),
         ("状态", round_.get_status_display()),
         ("测评时间", f"{timezone.localtime(round_.opens_at):%Y-%m-%d} 至 {timezone.localtime(round_.closes_at):%Y-%m-%d}"),
         ("生成时间", f"{timezone.localtime(now):%Y-%m-%d %H:%M}"),
@@ -89,7 +91,7 @@ def _notes(wb, round_, *, user, groups, now):
         ("封存摘要", round_.seal_digest or "未封存"),
         ("数据来源", "计票表（每张票提交时同步计数，与逐票重新计数一致）"),
     ]
-    notes_sheet(wb, "说明", f"{round_.name} 测评结果报表", pairs, footer=round_.name)
+    write_notes(wb, "说明", f"{round_.name} 测评结果报表", pairs, footer=round_.name)
 
 
 def _summary(wb, round_, results, footer):
@@ -105,12 +107,12 @@ def _summary(wb, round_, results, footer):
             *([Column(f"{short}百分制得分", "decimal")] if scored else []),
             Column(f"{short}95%区间下限", "percent"),
             Column(f"{short}95%区间上限", "percent"),
-            Column(f"{short}等次", "level"),
+            Column(f"{short}等次"),
             Column(f"{short}组内排名", "int"),
         ]
     columns += [
-        Column("总体等次", "level"),
-        Column("调查结论（最终类别）", "level"),
+        Column("总体等次"),
+        Column("调查结论（最终类别）"),
         Column("综合组内排名", "int"),
         Column("备注", width=30, wrap=True),
     ]
@@ -123,18 +125,15 @@ def _summary(wb, round_, results, footer):
             d = r.dimensions[kind]
             low, high = d.interval or (None, None)
             row += [
-                d.satisfied if d.valid else None,
-                d.basic if d.valid else None,
-                d.dissatisfied if d.valid else None,
-                d.positive if d.valid else None,
-                *([d.score if d.valid else None] if scored else []),
-                low, high, d.level, r.ranks.get(kind),
+                *(rate(x) if d.valid else None for x in (d.satisfied, d.basic, d.dissatisfied, d.positive)),
+                *([score(d.score) if d.valid else None] if scored else []),
+                rate(low), rate(high), level(d.level), r.ranks.get(kind),
             ]
             if remark := minimum_remark(round_, d, DIMENSION_SHORT[kind]):
                 remarks.append(remark)
-        row += [r.level, r.final, r.ranks.get("overall"), "；".join(remarks)]
+        row += [level(r.level), level(r.final), r.ranks.get("overall"), "；".join(remarks)]
         rows.append(row)
-    table_sheet(wb, "汇总", columns, rows, footer=footer)
+    write_table(wb, "汇总", columns, rows, footer=footer, key_columns=UNIT_KEY_COLUMNS)
 
 
 def _dimension(wb, round_, results, kind, footer):
@@ -156,9 +155,9 @@ def _dimension(wb, round_, results, kind, footer):
         columns.append(Column("百分制得分", "decimal"))
     columns += [
         Column("样本不足"),
-        Column("等次", "level"),
+        Column("等次"),
         Column("调查结论"),
-        Column("类别", "level"),
+        Column("类别"),
         Column("组内排名", "int"),
     ]
     rows = []
@@ -168,23 +167,24 @@ def _dimension(wb, round_, results, kind, footer):
         row = [*unit_cells(r.round_unit), *(d.counts.get(o.value, 0) for o in scale.options)]
         row += [d.answered, d.valid]
         if round_.use_weights:
-            row.append(d.effective if d.valid else None)
-        row += [x if d.valid else None for x in (d.satisfied, d.basic, d.dissatisfied)]
+            row.append(score(d.effective) if d.valid else None)
+        row += [rate(x) if d.valid else None for x in (d.satisfied, d.basic, d.dissatisfied)]
         if has_unknown:
-            row.append(d.unknown if d.answered else None)  # a share of answers, not of valid
-        row += [d.positive if d.valid else None, low, high]
+            row.append(rate(d.unknown) if d.answered else None)  # a share of answers, not of valid
+        row += [rate(d.positive) if d.valid else None, rate(low), rate(high)]
         if scale.scored:
-            row.append(d.score if d.valid else None)
+            row.append(score(d.score) if d.valid else None)
         row += [
             "是" if d.below_minimum else "",
-            d.level,
+            level(d.level),
             conclusion_text(r, kind),
-            r.dimension_finals[kind],
+            level(r.dimension_finals[kind]),
             r.ranks.get(kind),
         ]
         rows.append(row)
     # Weighted rates beside raw counts: say so under the table, where the reader divides.
-    table_sheet(wb, kind.label, columns, rows, footer=footer, note=WEIGHTED_NOTE if round_.use_weights else None)
+    write_table(wb, kind.label, columns, rows, footer=footer, key_columns=UNIT_KEY_COLUMNS,
+                note=WEIGHTED_NOTE if round_.use_weights else None)
 
 
 def _items(wb, round_, round_units, detail, footer):
@@ -202,9 +202,9 @@ def _items(wb, round_, round_units, detail, footer):
             rows.append([
                 *unit_cells(ru), number, item.text, kinds[item.kind],
                 *(d.counts.get(o.value, 0) for o in scale.options),
-                d.answered, d.valid, d.positive if d.valid else None,
+                d.answered, d.valid, rate(d.positive) if d.valid else None,
             ])
-    table_sheet(wb, "指标明细", columns, rows, footer=footer)
+    write_table(wb, "指标明细", columns, rows, footer=footer, key_columns=UNIT_KEY_COLUMNS)
 
 
 def _categories(wb, round_, round_units, detail, footer):
@@ -239,7 +239,8 @@ def _categories(wb, round_, round_units, detail, footer):
             rows.append([
                 *prefix, ItemKind(item.kind).label, row.label,
                 None if row.hidden else row.answered,
-                *([None] * 4 if d is None or not d.valid else [d.satisfied, d.basic, d.dissatisfied, d.positive]),
+                *([None] * 4 if d is None or not d.valid else
+                  [rate(d.satisfied), rate(d.basic), rate(d.dissatisfied), rate(d.positive)]),
                 HIDDEN_NOTE if row.hidden and row.label != ALL_MERGED_NOTE else note,
             ])
 
@@ -252,7 +253,7 @@ def _categories(wb, round_, round_units, detail, footer):
         f"少于 {MIN_CELL} 人的类别合并为“其他”；为防止用合计相减推算出被合并的类别，必要时另有较大的类别"
         "一并合并（互补隐藏），全市各页面、各报表的合并方式相同。“全部单位合计”为本轮全部单位，不随下载范围变化"
     )
-    table_sheet(wb, "分类统计", columns, rows, footer=footer, note=note)
+    write_table(wb, "分类统计", columns, rows, footer=footer, key_columns=UNIT_KEY_COLUMNS, note=note)
 
 
 def _opinions(wb, round_units, footer):
@@ -265,7 +266,7 @@ def _opinions(wb, round_units, footer):
         [*unit_cells(by_id[ru_id]), opinion]
         for ru_id, opinion in round_opinions(list(by_id)).iterator(chunk_size=2000)
     )
-    table_sheet(wb, "意见建议", columns, rows, footer=footer)
+    write_table(wb, "意见建议", columns, rows, footer=footer, key_columns=UNIT_KEY_COLUMNS, fit_sample=0)
 
 
 def _turnout(wb, round_units, footer):
@@ -282,10 +283,10 @@ def _turnout(wb, round_units, footer):
         rows.append([
             *unit_cells(ru), ru.planned_sample, t.codes_issued, t.codes_used, t.codes_void,
             t.codes_unused, ru.paper_forms_issued, ru.paper_ballots, ru.online_ballots,
-            t.received, t.rate, t.completion,
+            t.received, rate(t.rate), rate(t.completion),
         ])
     note = "回收率 = 合计票数 ÷（测评码发出 − 已作废 + 纸质票发出）；样本完成率 = 合计票数 ÷ 计划样本量"
-    table_sheet(wb, "回收情况", columns, rows, footer=footer, note=note)
+    write_table(wb, "回收情况", columns, rows, footer=footer, key_columns=UNIT_KEY_COLUMNS, note=note)
 
 
 def build_round_report(round_, out, *, user=None, groups=None, now=None):
@@ -304,7 +305,7 @@ def build_round_report(round_, out, *, user=None, groups=None, now=None):
     _categories(wb, round_, round_units, detail, footer)
     _opinions(wb, round_units, footer)
     _turnout(wb, round_units, footer)
-    wb.save(out)
+    save(wb, out)
 
 
 def round_report_filename(round_, now=None):
