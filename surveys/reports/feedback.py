@@ -146,7 +146,7 @@ def _opinions_sheet(wb, result, footer):
             round_opinions([result.round_unit.pk]).iterator(chunk_size=2000), start=1
         )
     )
-    write_table(wb, "意见建议", columns, rows, footer=footer, fit_sample=0)
+    write_table(wb, "意见建议", columns, rows, footer=footer, fit_sample=0, bulk=True)
 
 
 def _follow_up_sheet(wb, ctx, result, footer):
@@ -212,10 +212,12 @@ def feedback_zip_filename(round_):
     return download_name(round_.name, "各单位结果反馈", ext="zip")
 
 
-def build_feedback_zip(ctx, out):
+def build_feedback_zip(ctx, out, progress=None):
     """Write every unit's feedback workbook in the context's scope into one .zip."""
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for result in ctx.units:
+        for done, result in enumerate(ctx.units, start=1):
             # One unit's workbook is small; it is built in memory and dropped at once.
             data = workbook_bytes(unit_feedback_workbook(ctx, result))
             archive.writestr(feedback_filename(ctx.round, result.unit), data)
+            if progress:
+                progress(done, len(ctx.units), result.unit.name)

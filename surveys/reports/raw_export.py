@@ -28,14 +28,16 @@ from surveys.models import Ballot, Channel, RespondentCategory
 from surveys.selectors import round_suppression
 
 CHUNK_SIZE = 5000
+PROGRESS_EVERY = 20_000
 SHEET_TITLE = "原始票"
 
 
 class BallotRows:
     """Headers and rows of a round's ballots within a scope of round units (in that order)."""
 
-    def __init__(self, round_, round_units, *, chunk_size=CHUNK_SIZE):
+    def __init__(self, round_, round_units, *, chunk_size=CHUNK_SIZE, progress=None):
         self.round = round_
+        self.progress = progress  # progress(done, total, message), every PROGRESS_EVERY rows
         self.round_units = {ru.pk: ru for ru in round_units}
         self.items = list(round_.items.rated().order_by("order", "id"))
         self.scale = round_.scale_def
@@ -93,6 +95,7 @@ class BallotRows:
         channels = self.channels
         labels = self.labels
         cursor = self.query().iterator(chunk_size=self.chunk_size)
+        total = len(self) if self.progress else 0
         for ru_id, ballots in groupby(cursor, key=itemgetter(0)):
             ru = self.round_units[ru_id]
             unit = [clean_text(ru.unit.code), clean_text(ru.unit.name)]
@@ -104,6 +107,8 @@ class BallotRows:
             shown.sort()  # by what the row shows, never by id
             for category, channel, cast_on, *rest in shown:
                 self.written += 1
+                if self.progress and self.written % PROGRESS_EVERY == 0:
+                    self.progress(self.written, total, f"{self.written:,} / {total:,}")
                 yield [
                     *unit, category, channel, cast_on,
                     *(labels.get(option) for option in rest[:-1]),
@@ -196,11 +201,13 @@ def iter_ballots_csv(rows, lines_per_piece=500):
         yield "".join(lines)
 
 
-def write_ballots_csv(rows, path):
-    """Write the same bytes as the CSV download to a path; returns the ballot count."""
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        for piece in iter_ballots_csv(rows):
-            fh.write(piece)
+def write_ballots_csv(rows, out):
+    """Write the same bytes as the CSV download to a path or binary file; returns the count."""
+    if isinstance(out, (str, bytes)) or hasattr(out, "__fspath__"):
+        with open(out, "wb") as fh:
+            return write_ballots_csv(rows, fh)
+    for piece in iter_ballots_csv(rows):
+        out.write(piece.encode("utf-8"))
     return rows.written
 
 

@@ -20,7 +20,7 @@ from surveys.selectors import (
     round_turnout,
 )
 
-from sheets.writer import new_workbook, save, write_notes, write_table
+from sheets.writer import download_name, new_workbook, save, write_notes, write_table
 
 from .workbook import UNIT_KEY_COLUMNS, Column, level, rate, score
 
@@ -204,7 +204,8 @@ def _items(wb, round_, round_units, detail, footer):
                 *(d.counts.get(o.value, 0) for o in scale.options),
                 d.answered, d.valid, rate(d.positive) if d.valid else None,
             ])
-    write_table(wb, "指标明细", columns, rows, footer=footer, key_columns=UNIT_KEY_COLUMNS)
+    # Plain values (no level fills), one row per unit and item: the bulk path.
+    write_table(wb, "指标明细", columns, rows, footer=footer, key_columns=UNIT_KEY_COLUMNS, bulk=True)
 
 
 def _categories(wb, round_, round_units, detail, footer):
@@ -253,7 +254,7 @@ def _categories(wb, round_, round_units, detail, footer):
         f"少于 {MIN_CELL} 人的类别合并为“其他”；为防止用合计相减推算出被合并的类别，必要时另有较大的类别"
         "一并合并（互补隐藏），全市各页面、各报表的合并方式相同。“全部单位合计”为本轮全部单位，不随下载范围变化"
     )
-    write_table(wb, "分类统计", columns, rows, footer=footer, key_columns=UNIT_KEY_COLUMNS, note=note)
+    write_table(wb, "分类统计", columns, rows, footer=footer, key_columns=UNIT_KEY_COLUMNS, note=note, bulk=True)
 
 
 def _opinions(wb, round_units, footer):
@@ -266,7 +267,8 @@ def _opinions(wb, round_units, footer):
         [*unit_cells(by_id[ru_id]), opinion]
         for ru_id, opinion in round_opinions(list(by_id)).iterator(chunk_size=2000)
     )
-    write_table(wb, "意见建议", columns, rows, footer=footer, key_columns=UNIT_KEY_COLUMNS, fit_sample=0)
+    # Tens of thousands of free texts: the bulk path (no per-row heights; the spreadsheet wraps them).
+    write_table(wb, "意见建议", columns, rows, footer=footer, key_columns=UNIT_KEY_COLUMNS, fit_sample=0, bulk=True)
 
 
 def _turnout(wb, round_units, footer):
@@ -289,25 +291,33 @@ def _turnout(wb, round_units, footer):
     write_table(wb, "回收情况", columns, rows, footer=footer, key_columns=UNIT_KEY_COLUMNS, note=note)
 
 
-def build_round_report(round_, out, *, user=None, groups=None, now=None):
-    """Write the round report for the units in `groups` (None: all) to a path or file."""
+def build_round_report(round_, out, *, user=None, groups=None, now=None, progress=None):
+    """Write the round report for the units in `groups` (None: all) to a path or file.
+
+    progress(done, total, sheet) after each sheet, for a background job's page.
+    """
     now = now or timezone.now()
     results = round_results(round_, groups=groups)
     round_units = [r.round_unit for r in results.units]
     detail = item_results(round_, round_units)
     footer = f"{round_.name} · 生成于 {timezone.localtime(now):%Y-%m-%d %H:%M}"
     wb = new_workbook()
-    _notes(wb, round_, user=user, groups=groups, now=now)
-    _summary(wb, round_, results, footer)
-    for kind in HEADLINE_KINDS:
-        _dimension(wb, round_, results, kind, footer)
-    _items(wb, round_, round_units, detail, footer)
-    _categories(wb, round_, round_units, detail, footer)
-    _opinions(wb, round_units, footer)
-    _turnout(wb, round_units, footer)
+    steps = [
+        ("说明", lambda: _notes(wb, round_, user=user, groups=groups, now=now)),
+        ("汇总", lambda: _summary(wb, round_, results, footer)),
+        *((kind.label, lambda kind=kind: _dimension(wb, round_, results, kind, footer)) for kind in HEADLINE_KINDS),
+        ("指标明细", lambda: _items(wb, round_, round_units, detail, footer)),
+        ("分类统计", lambda: _categories(wb, round_, round_units, detail, footer)),
+        ("意见建议", lambda: _opinions(wb, round_units, footer)),
+        ("回收情况", lambda: _turnout(wb, round_units, footer)),
+    ]
+    for done, (sheet, write) in enumerate(steps, start=1):
+        write()
+        if progress:
+            progress(done, len(steps) + 1, sheet)
     save(wb, out)
 
 
 def round_report_filename(round_, now=None):
     now = timezone.localtime(now or timezone.now())
-    return f"{round_.name}-测评结果报表-{now:%Y%m%d}.xlsx"
+    return download_name(round_.name, "测评结果报表", now.date())
