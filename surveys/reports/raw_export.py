@@ -24,6 +24,7 @@ from operator import itemgetter
 from django.db import connection
 
 from sheets.writer import EXCEL_MAX_ROWS, Column, clean_text, csv_text, download_name, new_workbook, save, write_table
+from sheets.text import display_width
 from surveys.breakdowns import OTHER_LABEL
 from surveys.models import Answer, Ballot, Channel, RespondentCategory
 from surveys.selectors import round_suppression
@@ -62,7 +63,10 @@ class BallotRows:
 
     @property
     def columns(self):
-        widths = [12, 24, 14, 8, 12]
+        # Fixed widths (rows stream, nothing is sampled): the unit columns fit the scope's codes and names.
+        codes = max((display_width(ru.unit.code) for ru in self.round_units.values()), default=8)
+        names = max((display_width(ru.unit.name) for ru in self.round_units.values()), default=16)
+        widths = [min(max(codes + 2, 10), 30), min(max(names + 2, 12), 40), 14, 8, 12]
         cols = [Column(h, "date" if h == "日期" else "text", width=w) for h, w in zip(self.headers, widths)]
         cols += [Column(h, width=16) for h in self.headers[5:-1]]
         cols.append(Column("意见建议", width=60))
