@@ -74,6 +74,7 @@ EXPECTED = {
     "fieldwork:paper_batch_new": STAFF_POST_ONLY,
     "fieldwork:batch_void": STAFF_POST_ONLY,
     "fieldwork:paper_batch_close": STAFF_POST_ONLY,
+    "fieldwork:paper_import_again": STAFF_POST_ONLY,
     # The live turnout screen exists only while a round is open; world's round is published.
     "dashboards:live": rule(302, 404, 404, 404),
     "respondent:start": PUBLIC,
@@ -130,6 +131,7 @@ ARGS = {
     "reports:unit_feedback": lambda w: {"pk": w["round"].pk, "unit_pk": w["unit"].pk},
     "fieldwork:round": lambda w: {"pk": w["round"].pk},
     "fieldwork:paper_import": lambda w: {"pk": w["round"].pk},
+    "fieldwork:paper_import_again": lambda w: {"pk": w["round"].pk},
     "fieldwork:paper_import_template": lambda w: {"pk": w["round"].pk},
     "fieldwork:slips": lambda w: {"pk": w["code_batch"].pk},
     "fieldwork:codes_xlsx": lambda w: {"pk": w["code_batch"].pk},

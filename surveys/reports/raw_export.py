@@ -125,6 +125,8 @@ class BallotRows:
         labels = self.labels
         cursor = self.fetch()
         total = len(self) if self.progress else 0
+        if self.progress:
+            self.progress(0, total, "")
         for ru_id, ballots in groupby(cursor, key=itemgetter(0)):
             ru = self.round_units[ru_id]
             unit = [clean_text(ru.unit.code), clean_text(ru.unit.name)]
@@ -141,6 +143,8 @@ class BallotRows:
                 yield [*unit, category, channel, cast_on, *map(labels.get, options),
                        clean_text(opinion) if opinion else None]
             shown.clear()
+        if self.progress:
+            self.progress(self.written, total, f"{self.written:,} / {total:,}")
 
 
 def write_ballots_xlsx(rows, out):
