@@ -21,7 +21,7 @@ from datetime import date
 from itertools import groupby, islice
 from operator import itemgetter
 
-from django.db import connection
+from django.db import connection, transaction
 
 from sheets.writer import EXCEL_MAX_ROWS, Column, clean_text, csv_text, download_name, new_workbook, save, write_table
 from sheets.text import display_width
@@ -91,11 +91,14 @@ class BallotRows:
             for n, item in enumerate(self.items)
         )
         options = "".join(f", p.a{n}" for n in range(len(self.items)))
+        # The round's items: lets the planner read this round's answers by item (an index)
+        # instead of every answer of every round.
+        items = ", ".join(str(int(item.pk)) for item in self.items) or "NULL"
         rank = " ".join(f"WHEN {pk} THEN {n}" for n, pk in enumerate(ids)) or "WHEN 0 THEN 0"
         return (
             f"SELECT p.round_unit_id, p.category_id, p.channel, p.cast_on, p.opinion{options} FROM ("
             f"SELECT b.id, b.round_unit_id, b.category_id, b.channel, b.cast_on, b.opinion{pivot} "
-            f"FROM {ballot} b LEFT JOIN {answer} a ON a.ballot_id = b.id "
+            f"FROM {ballot} b LEFT JOIN {answer} a ON a.ballot_id = b.id AND a.item_id IN ({items}) "
             f"WHERE b.round_unit_id IN ({', '.join(map(str, ids)) or 'NULL'}) "
             "GROUP BY b.id, b.round_unit_id, b.category_id, b.channel, b.cast_on, b.opinion) p "
             f"ORDER BY CASE p.round_unit_id {rank} END"
@@ -105,6 +108,16 @@ class BallotRows:
         """The rows straight from a database cursor (server-side on PostgreSQL), in chunks:
         Django's per-row converters would cost more than the query itself here."""
         days = {}
+        # In a transaction: PostgreSQL's cursor then streams (outside one, Django declares it
+        # WITH HOLD and the whole result is stored before the first row comes), and the
+        # query's JIT compilation (most of a second, for nothing here) can be switched off.
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as settings_cursor:
+                    settings_cursor.execute("SET LOCAL jit = off")
+            yield from self._rows(days)
+
+    def _rows(self, days):
         with connection.chunked_cursor() as cursor:
             cursor.execute(self.sql())
             while chunk := cursor.fetchmany(self.chunk_size):
