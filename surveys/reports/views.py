@@ -131,8 +131,9 @@ def unit_feedback(request, pk, unit_pk):
     )
     if not ctx.units:
         raise Http404("本轮没有这个单位，或它不在您的查看范围内。")
-    filename = feedback_filename(round_, unit)
-    book = unit_feedback_workbook(ctx, ctx.units[0])
+    result = ctx.units[0]
+    filename = feedback_filename(round_, result.unit)  # the name the results carry (as sealed)
+    book = unit_feedback_workbook(ctx, result)
     _record(request, round_, "unit_feedback", filename, visible_groups(request.user), unit=unit.code)
     return xlsx_response(book, filename)
 
