@@ -50,16 +50,13 @@ def start(request):
         return _entry(request)
     if not raw.strip():
         return _entry(request, error="请输入测评码。")
-    client = throttle.client_key(request)
-    if throttle.is_blocked(client):
-        return _entry(request, error=throttle.BLOCKED_MESSAGE, code=raw, status=429)
+    # The code first: a valid code is never refused because of its address (a hall behind
+    # one NAT); only unknown codes count towards the throttle.
     try:
         round_unit = code_check(raw)
     except CodeRefused as refusal:
-        if refusal.reason == "unknown":
-            # Only a well-formed code that matches nothing costs a lookup and tells a
-            # guesser something; a mistyped one is caught by its check character.
-            throttle.record_failure(client)
+        if refusal.reason == "unknown" and throttle.record_unknown(request):
+            return _entry(request, error=throttle.BLOCKED_MESSAGE, code=raw, status=429)
         return _entry(request, error=refusal.message, code=raw)
 
     shown = codes.display(codes.normalize(raw))
@@ -71,11 +68,12 @@ def start(request):
             try:
                 ballot_cast_online(
                     code=raw,
+                    round_unit=round_unit,
                     category=form.category,
                     answers=form.answers(),
                     opinion=form.opinion(),
                 )
-            except CodeRefused as refusal:  # lost a race with another submission
+            except CodeRefused as refusal:  # lost a race with another submission, or a close
                 return _entry(request, error=refusal.message, code=raw)
             except ValidationError as error:
                 for message in error.messages:
