@@ -449,10 +449,11 @@ def _mix_unit(round_unit_id, *, minimum, wait):
             ],
             batch_size=2000,
         )
-        _tallies_add(
-            round_unit_id,
-            Counter((item, c.category, option) for c in fresh for item, option in c.answers),
-        )
+        # The cells of ballots mixed again are rewritten (+0) with the fresh ones', so the
+        # cells this transaction touched are the whole batch's, not the newcomers' alone.
+        cells = Counter({(item, c.category, option): 0 for c in batch for item, option in c.answers})
+        cells.update((item, c.category, option) for c in fresh for item, option in c.answers)
+        _tallies_add(round_unit_id, cells)
         _codes_mark_used(round_unit_id, sum(1 for c in fresh if c.channel == Channel.ONLINE))
         PendingBallot.objects.filter(pk__in=[pk for pk, _ in pending]).delete()
         return len(fresh)
