@@ -30,8 +30,10 @@ import json
 import logging
 import os
 import secrets
+import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -41,7 +43,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import connection, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
@@ -75,6 +77,7 @@ MIX_BATCH = getattr(settings, "SURVEY_MIX_BATCH", 20)
 # ballots (see _take_back). Below MIX_MIN they wait for more, or for the close.
 MIX_MIN = getattr(settings, "SURVEY_MIX_MIN", 5)
 MIX_MAX_WAIT = getattr(settings, "SURVEY_MIX_MAX_WAIT", 15 * 60)
+MIX_IN_BACKGROUND = getattr(settings, "SURVEY_MIX_IN_BACKGROUND", True)
 
 logger = logging.getLogger(__name__)
 # The shuffle's source: the operating system's, never a seeded generator (tests may swap it).
@@ -239,6 +242,26 @@ def _table(model):
     return connection.ops.quote_name(model._meta.db_table)
 
 
+def fetch_one(sql, params):
+    """Run one statement of the submission path and return its first row.
+
+    On PostgreSQL as a prepared statement (server-side binding, parsed and planned once per
+    connection): a respondent's request runs two of them, and planning them again on every
+    request cost more than executing them. Errors come out as django.db errors.
+    """
+    connection.ensure_connection()
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    import psycopg
+
+    with connection.wrap_database_errors:
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(sql, params, prepare=True)
+            return cursor.fetchone()
+
+
 def _pass_gate(round_unit_id, channel):
     """Count the ballot on its unit if the unit takes it; returns the unit's pending count.
 
@@ -247,20 +270,25 @@ def _pass_gate(round_unit_id, channel):
     `accepting` false wins), and the paper capacity (收回 ≤ 发出) is checked on that version.
     """
     ru, round_table, pending = _table(RoundUnit), _table(Round), _table(PendingBallot)
-    counter = "online_ballots" if channel == Channel.ONLINE else "paper_ballots"
-    capacity = " AND paper_ballots < paper_forms_issued" if channel == Channel.PAPER else ""
+    online = channel == Channel.ONLINE
+    counter = "online_ballots" if online else "paper_ballots"
+    # Paper is keyed after the fact, so only online ballots keep to the round's time window.
+    capacity = "" if online else " AND paper_ballots < paper_forms_issued"
+    window = " AND r.opens_at <= %s AND %s < r.closes_at" if online else ""
     sql = (
         f"UPDATE {ru} SET {counter} = {counter} + 1 WHERE id = %s AND accepting{capacity}"
-        f" AND EXISTS (SELECT 1 FROM {round_table} r WHERE r.id = {ru}.round_id AND r.status = %s)"
+        f" AND EXISTS (SELECT 1 FROM {round_table} r WHERE r.id = {ru}.round_id AND r.status = %s{window})"
         f" RETURNING (SELECT COUNT(*) FROM {pending} p WHERE p.round_unit_id = %s)"
     )
+    now = timezone.now()
+    params = [round_unit_id, RoundStatus.OPEN, *([now, now] if online else []), round_unit_id]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [round_unit_id, RoundStatus.OPEN, round_unit_id])
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is not None:
         return row[0] + 1
     unit = RoundUnit.objects.select_related("round", "unit").get(pk=round_unit_id)
-    if unit.round.status != RoundStatus.OPEN or not unit.accepting:
+    if online or unit.round.status != RoundStatus.OPEN or not unit.accepting:
         raise ValidationError("本轮测评未在进行中，不能再计入测评票。", code="round_not_open")
     raise ValidationError(
         f"{unit.unit}的纸质票已录入 {unit.paper_ballots} 张，达到发出票数"
@@ -289,6 +317,83 @@ def ballot_store(*, round_unit_id, content, code_batch_id=None):
     return pending
 
 
+class CodeNotUsable(Exception):
+    """The code matched no unused row of its unit; `status` is what it is now (None: unknown)."""
+
+    def __init__(self, status):
+        super().__init__(status)
+        self.status = status
+
+
+def _code_status(digest):
+    return AccessCode.objects.filter(digest=digest).values_list("status", flat=True).first()
+
+
+def ballot_store_online(*, digest, round_unit_id, content):
+    """Consume an unused code of the unit and store its ballot, pending; in the caller's
+    transaction. Raises CodeNotUsable, or ValidationError("round_not_open") after a close.
+
+    Locks are taken code → unit → batch, as everywhere. On PostgreSQL the four writes are one
+    statement (one round trip: the submission then costs about what an INSERT costs);
+    elsewhere they run one by one in the same order.
+    """
+    sealed = _seal(round_unit_id, content)
+    if connection.vendor != "postgresql":
+        code = _table(AccessCode)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {code} SET status = %s WHERE digest = %s AND status = %s AND round_unit_id = %s"
+                " RETURNING batch_id",
+                [CodeStatus.SPENT, digest, CodeStatus.UNUSED, round_unit_id],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            raise CodeNotUsable(_code_status(digest))
+        return ballot_store(round_unit_id=round_unit_id, content=content, code_batch_id=row[0])
+    tables = {
+        "code": _table(AccessCode), "unit": _table(RoundUnit), "round": _table(Round),
+        "batch": _table(CodeBatch), "pending": _table(PendingBallot),
+    }
+    # The main query's subqueries run left to right: c (the code's row), then p pulls g (the
+    # unit's gate, re-checked on the newest row version if a close got there first), then b
+    # (the batch). Nothing is written unless the code was unused and the gate let it through:
+    # the caller's transaction is rolled back otherwise.
+    sql = """
+        WITH c AS (
+            UPDATE {code} SET status = %(spent)s
+            WHERE digest = %(digest)s AND status = %(unused)s AND round_unit_id = %(unit_id)s
+            RETURNING batch_id
+        ), g AS (
+            UPDATE {unit} SET online_ballots = online_ballots + 1
+            WHERE id = %(unit_id)s AND accepting AND EXISTS (SELECT 1 FROM c)
+              AND EXISTS (
+                  SELECT 1 FROM {round} r WHERE r.id = {unit}.round_id AND r.status = %(open)s
+                  AND r.opens_at <= now() AND now() < r.closes_at
+              )
+            RETURNING id
+        ), p AS (
+            INSERT INTO {pending} (round_unit_id, sealed) SELECT id, %(sealed)s FROM g RETURNING id
+        ), b AS (
+            UPDATE {batch} SET codes_used = codes_used + 1
+            WHERE id = (SELECT batch_id FROM c) AND EXISTS (SELECT 1 FROM p)
+            RETURNING id
+        )
+        SELECT (SELECT count(*) FROM c), (SELECT id FROM p), (SELECT count(*) FROM b),
+               (SELECT count(*) FROM {pending} WHERE round_unit_id = %(unit_id)s)
+    """.format(**tables)
+    params = {
+        "spent": CodeStatus.SPENT, "unused": CodeStatus.UNUSED, "digest": digest,
+        "unit_id": round_unit_id, "open": RoundStatus.OPEN, "sealed": sealed,
+    }
+    consumed, pending_id, batches, waiting = fetch_one(sql, params)
+    if not consumed:
+        raise CodeNotUsable(_code_status(digest))
+    if pending_id is None:
+        raise ValidationError("本轮测评未在进行中，不能再计入测评票。", code="round_not_open")
+    _mix_when_committed(round_unit_id, waiting + 1)
+    return PendingBallot(pk=pending_id, round_unit_id=round_unit_id)
+
+
 def ballot_submit(*, round_unit, category, channel, answers, opinion="", cast_on=None):
     """Check one ballot and store it, counted on its unit and pending the mixer; all or nothing.
 
@@ -310,8 +415,10 @@ def ballot_submit(*, round_unit, category, channel, answers, opinion="", cast_on
 def _mix_when_committed(round_unit_id, due):
     """After the submitting transaction commits: mix the unit if it is due, sweep if it is time.
 
-    Run inline after the commit (a few milliseconds, once every MIX_BATCH ballots), never
-    inside the submission: the mix is its own transaction with its own transaction id.
+    Never inside the submission: a mix is its own transaction with its own transaction id.
+    On PostgreSQL it runs on a thread of the worker process (MIX_IN_BACKGROUND), so the
+    respondent's response does not wait for it; elsewhere (SQLite has one writer) right after
+    the commit, in the request.
     """
     wanted = due >= MIX_BATCH
     conn = transaction.get_connection()
@@ -324,19 +431,51 @@ def _mix_when_committed(round_unit_id, due):
 
 
 _last_sweep = [0.0]
+_background = {"executor": None, "queued": set(), "lock": threading.Lock()}
 
 
 def _after_commit(round_unit_id):
-    if round_unit_id is not None:
-        ballots_mix(round_unit=RoundUnit(pk=round_unit_id), minimum=MIX_BATCH)
     # The timer without a scheduler: each process looks at most once per MIX_MAX_WAIT, and the
     # shared cache lets one process in the whole deployment sweep per period.
     now = time.monotonic()
-    if now - _last_sweep[0] < MIX_MAX_WAIT:
+    sweep = now - _last_sweep[0] >= MIX_MAX_WAIT
+    if sweep:
+        _last_sweep[0] = now
+    if round_unit_id is None and not sweep:
         return
-    _last_sweep[0] = now
-    if cache.add("surveys:ballots-mix-sweep", 1, MIX_MAX_WAIT):
-        ballots_mix(minimum=MIX_MIN)
+    if MIX_IN_BACKGROUND and connection.vendor == "postgresql":
+        with _background["lock"]:
+            if (round_unit_id, sweep) in _background["queued"]:
+                return  # the same job waits already
+            _background["queued"].add((round_unit_id, sweep))
+            if _background["executor"] is None:
+                _background["executor"] = ThreadPoolExecutor(1, thread_name_prefix="ballots-mix")
+        _background["executor"].submit(_mix_job, round_unit_id, sweep, background=True)
+    else:
+        _mix_job(round_unit_id, sweep)
+
+
+def _mix_job(round_unit_id, sweep, background=False):
+    if background:
+        with _background["lock"]:
+            _background["queued"].discard((round_unit_id, sweep))
+        close_old_connections()  # the thread keeps its own connection between jobs
+    try:
+        if round_unit_id is not None:
+            ballots_mix(round_unit=RoundUnit(pk=round_unit_id), minimum=MIX_BATCH)
+        if sweep and cache.add("surveys:ballots-mix-sweep", 1, MIX_MAX_WAIT):
+            ballots_mix(minimum=MIX_MIN)
+    except Exception:
+        if not background:
+            raise  # on_commit(robust=True) logs it; the ballots stay pending
+        logger.exception("Mixing pending ballots failed; they stay pending for the next mix.")
+
+
+def mix_background_drain():
+    """Wait until the background mixes queued so far have run (tests, shutdown)."""
+    executor = _background["executor"]
+    if executor is not None:
+        executor.submit(lambda: None).result(60)
 
 
 # --- the mixer ------------------------------------------------------------------------------

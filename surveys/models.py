@@ -440,10 +440,15 @@ class AccessCode(models.Model):
     batch = models.ForeignKey(
         CodeBatch, on_delete=models.PROTECT, related_name="codes", verbose_name="批次"
     )
+    # Indexed by code_unit_status (round_unit, status) below; its own index would be one more
+    # to keep up on every write of a code row.
     round_unit = models.ForeignKey(
-        RoundUnit, on_delete=models.PROTECT, related_name="access_codes", verbose_name="参评单位"
+        RoundUnit, on_delete=models.PROTECT, related_name="access_codes", verbose_name="参评单位",
+        db_index=False,
     )
-    digest = models.CharField("摘要", max_length=64, unique=True)
+    # Unique through Meta, not unique=True: on PostgreSQL that would add a second, LIKE-only
+    # index to keep up on every write of a code row.
+    digest = models.CharField("摘要", max_length=64)
     sealed = models.TextField("密文", blank=True)
     status = models.CharField(
         "状态", max_length=8, choices=CodeStatus.choices, default=CodeStatus.UNUSED
@@ -454,6 +459,7 @@ class AccessCode(models.Model):
         verbose_name_plural = "测评码"
         indexes = [models.Index(fields=["round_unit", "status"], name="code_unit_status")]
         constraints = [
+            models.UniqueConstraint(fields=["digest"], name="code_digest_once"),
             models.CheckConstraint(
                 condition=Q(status__in=CodeStatus.values), name="code_status_known"
             ),

@@ -105,6 +105,20 @@ class Migration(migrations.Migration):
             name='round_unit',
             field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='pending_ballots', to='surveys.roundunit', verbose_name='参评单位'),
         ),
+        migrations.AlterField(
+            model_name='accesscode',
+            name='round_unit',
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='access_codes', to='surveys.roundunit', verbose_name='参评单位'),
+        ),
+        migrations.AlterField(
+            model_name='accesscode',
+            name='digest',
+            field=models.CharField(max_length=64, verbose_name='摘要'),
+        ),
+        migrations.AddConstraint(
+            model_name='accesscode',
+            constraint=models.UniqueConstraint(fields=('digest',), name='code_digest_once'),
+        ),
         migrations.AddConstraint(
             model_name='unknowncodecount',
             constraint=models.UniqueConstraint(fields=('period', 'client'), name='unknown_code_count_once'),

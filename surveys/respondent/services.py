@@ -11,8 +11,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from surveys import codes
-from surveys.ballots import ballot_clean, ballot_store
-from surveys.models import CONSUMED, AccessCode, Channel, CodeStatus, RoundStatus
+from surveys.ballots import CodeNotUsable, ballot_clean, ballot_store_online, fetch_one
+from surveys.models import CONSUMED, AccessCode, Channel, CodeStatus, Round, RoundStatus, RoundUnit
+from units.models import Unit
 
 REFUSALS = {
     "malformed": "测评码有误：请核对是否漏输或输错了字符。测评码共 12 位，形如 ABCD-EFGH-JKMN。",
@@ -21,6 +22,7 @@ REFUSALS = {
     "void": "该测评码已作废，不能使用。如有疑问，请联系发放测评码的工作人员。",
     "not_open": "本轮测评尚未开始，请在测评开始后再填写。",
     "closed": "本轮测评已结束，不再接收测评票。",
+    "stale": "页面已过期，请重新输入测评码后填写。",
 }
 
 
@@ -61,46 +63,84 @@ def _refuse_status(status):
         raise CodeRefused("void")
 
 
+# What the questionnaire needs of a round, in the model's field order (Model.from_db wants it).
+_ROUND_FIELDS = [
+    f.attname for f in Round._meta.concrete_fields
+    if f.attname in {"id", "name", "status", "opens_at", "closes_at", "opened_at", "scale"}
+]
+
+
+def _code_row(digest):
+    """(status, RoundUnit with its round and unit) of a code, or None: one prepared query.
+
+    The instances hold the fields the questionnaire needs; any other field is deferred and
+    read on first use. Elsewhere than PostgreSQL (no prepared statements to gain), the ORM.
+    """
+    if connection.vendor != "postgresql":
+        access = (
+            AccessCode.objects.select_related("round_unit__round", "round_unit__unit")
+            .filter(digest=digest).first()
+        )
+        return (access.status, access.round_unit) if access else None
+    quote = connection.ops.quote_name
+    columns = ", ".join(f"r.{quote(name)}" for name in _ROUND_FIELDS)
+    row = fetch_one(
+        f"SELECT c.status, ru.id, u.id, u.name, {columns}"
+        f" FROM {quote(AccessCode._meta.db_table)} c"
+        f" JOIN {quote(RoundUnit._meta.db_table)} ru ON ru.id = c.round_unit_id"
+        f" JOIN {quote(Round._meta.db_table)} r ON r.id = ru.round_id"
+        f" JOIN {quote(Unit._meta.db_table)} u ON u.id = ru.unit_id"
+        " WHERE c.digest = %(digest)s",
+        {"digest": digest},
+    )
+    if row is None:
+        return None
+    status, ru_id, unit_id, unit_name, *round_values = row
+    alias = connection.alias
+    round_ = Round.from_db(alias, _ROUND_FIELDS, round_values)
+    unit = Unit.from_db(alias, ["id", "name"], [unit_id, unit_name])
+    round_unit = RoundUnit.from_db(alias, ["id", "round_id", "unit_id"], [ru_id, round_.pk, unit_id])
+    round_unit.round, round_unit.unit = round_, unit
+    return status, round_unit
+
+
+# Round units this process has seen taking ballots, by id: a questionnaire's POST names its
+# unit, and the write itself re-checks everything that can change (the code, the round's
+# status and time window, the close's fence), so the POST needs no read first. What is kept:
+# which round and questionnaire (fixed once open) and names for the page.
+_OPEN_UNITS = {}
+_OPEN_UNITS_KEPT = 4096
+
+
 def code_check(raw):
     """The RoundUnit an unused code may vote for now; raises CodeRefused otherwise.
 
     Reads only: one query for the code, its unit, round and unit name.
     """
-    access = (
-        AccessCode.objects.select_related("round_unit__round", "round_unit__unit")
-        .filter(digest=_digest(raw))
-        .first()
-    )
-    _refuse_status(access.status if access else None)
-    _round_unit_state(access.round_unit)
-    return access.round_unit
+    found = _code_row(_digest(raw))
+    _refuse_status(found[0] if found else None)
+    _round_unit_state(found[1])
+    if len(_OPEN_UNITS) >= _OPEN_UNITS_KEPT:
+        _OPEN_UNITS.clear()
+    _OPEN_UNITS[found[1].pk] = found[1]
+    return found[1]
 
 
-def _consume(digest):
-    """Mark the code spent if it is unused; returns (batch id, round unit id).
-
-    One UPDATE that checks and locks: of two racing submissions with one code, the second
-    waits for the first, re-checks `status = 'unused'` on the row it left, and matches nothing.
-    """
-    table = connection.ops.quote_name(AccessCode._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET status = %s WHERE digest = %s AND status = %s"
-            " RETURNING batch_id, round_unit_id",
-            [CodeStatus.SPENT, digest, CodeStatus.UNUSED],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        _refuse_status(AccessCode.objects.filter(digest=digest).values_list("status", flat=True).first())
-        raise CodeRefused("used")  # unused again only if its transaction rolled back: say used
-    return row
+def unit_named(value):
+    """The round unit a questionnaire page named, as this process last saw it open, or None."""
+    try:
+        return _OPEN_UNITS.get(int(value))
+    except (TypeError, ValueError):
+        return None
 
 
 def ballot_cast_online(*, code, category, answers, opinion="", round_unit=None):
     """Consume the code and store its ballot, pending the mixer, in one transaction: exactly once.
 
     `round_unit`: what `code_check` returned for this code (read again when not given). The
-    answers are checked before the transaction, so it holds its locks for four statements.
+    answers are checked before the transaction, which then holds its locks for one statement
+    (on PostgreSQL). Of two racing submissions with one code, the second waits for the
+    first's row lock, re-checks `status = 'unused'` on the row it left, and is refused.
     """
     digest = _digest(code)
     if round_unit is None:
@@ -109,11 +149,15 @@ def ballot_cast_online(*, code, category, answers, opinion="", round_unit=None):
         round_=round_unit.round, category=category, channel=Channel.ONLINE,
         answers=answers, opinion=opinion,
     )
-    with transaction.atomic():
-        batch_id, round_unit_id = _consume(digest)
-        try:
-            return ballot_store(round_unit_id=round_unit_id, content=content, code_batch_id=batch_id)
-        except ValidationError as error:
-            if getattr(error, "code", None) == "round_not_open":
-                raise CodeRefused("closed") from None  # closed a moment ago: nothing is kept
-            raise
+    try:
+        with transaction.atomic():
+            return ballot_store_online(digest=digest, round_unit_id=round_unit.pk, content=content)
+    except CodeNotUsable as refused:
+        _refuse_status(refused.status)
+        # Unused, yet not consumed: the page named another unit than the code's (or the
+        # code's own transaction rolled back a moment ago).
+        raise CodeRefused("stale") from None
+    except ValidationError as error:
+        if getattr(error, "code", None) == "round_not_open":
+            raise CodeRefused("closed") from None  # closed a moment ago: nothing is kept
+        raise

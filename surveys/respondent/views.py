@@ -15,7 +15,7 @@ from surveys import codes
 
 from . import throttle
 from .forms import CodeForm, QuestionnaireForm
-from .services import CodeRefused, ballot_cast_online, code_check
+from .services import CodeRefused, ballot_cast_online, code_check, unit_named
 
 
 def private(view):
@@ -41,6 +41,12 @@ def _entry(request, error=None, code="", status=200):
     )
 
 
+def _refused(request, refusal, raw):
+    if refusal.reason == "unknown" and throttle.record_unknown(request):
+        return _entry(request, error=throttle.BLOCKED_MESSAGE, code=raw, status=429)
+    return _entry(request, error=refusal.message, code=raw)
+
+
 @private
 @require_http_methods(["GET", "POST"])
 def start(request):
@@ -51,13 +57,14 @@ def start(request):
     if not raw.strip():
         return _entry(request, error="请输入测评码。")
     # The code first: a valid code is never refused because of its address (a hall behind
-    # one NAT); only unknown codes count towards the throttle.
-    try:
-        round_unit = code_check(raw)
-    except CodeRefused as refusal:
-        if refusal.reason == "unknown" and throttle.record_unknown(request):
-            return _entry(request, error=throttle.BLOCKED_MESSAGE, code=raw, status=429)
-        return _entry(request, error=refusal.message, code=raw)
+    # one NAT); only unknown codes count towards the throttle. A questionnaire's POST names
+    # its unit; the write checks the code itself, so a known unit needs no read here.
+    round_unit = unit_named(request.POST.get("unit")) if request.method == "POST" else None
+    if round_unit is None:
+        try:
+            round_unit = code_check(raw)
+        except CodeRefused as refusal:
+            return _refused(request, refusal, raw)
 
     shown = codes.display(codes.normalize(raw))
     if request.method == "GET":
@@ -73,14 +80,17 @@ def start(request):
                     answers=form.answers(),
                     opinion=form.opinion(),
                 )
-            except CodeRefused as refusal:  # lost a race with another submission, or a close
-                return _entry(request, error=refusal.message, code=raw)
+            except CodeRefused as refusal:  # used, lost a race, closed a moment ago …
+                return _refused(request, refusal, raw)
             except ValidationError as error:
                 for message in error.messages:
                     form.add_error(None, message)
             else:
                 return redirect("respondent:thanks")
-    context = {"form": form, "round": round_unit.round, "unit": round_unit.unit, "code": shown}
+    context = {
+        "form": form, "round": round_unit.round, "unit": round_unit.unit, "code": shown,
+        "unit_ref": round_unit.pk,
+    }
     return render(request, "surveys/respondent/questionnaire.html", context)
 
 

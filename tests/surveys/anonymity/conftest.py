@@ -43,4 +43,4 @@ def no_auto_mix(monkeypatch):
 @pytest.fixture(autouse=True)
 def _no_sweep_now(monkeypatch):
     """The timer's sweep mixes any unit with MIX_MIN pending; keep it out of these tests."""
-    monkeypatch.setitem(ballots._last_sweep, 0, time.monotonic())
+    monkeypatch.setattr(ballots, "_last_sweep", [time.monotonic()])

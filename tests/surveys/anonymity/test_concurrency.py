@@ -188,7 +188,7 @@ def test_a_submission_whose_connection_is_killed_keeps_nothing_and_the_code(monk
     ru = r.round_units.select_related("round").first()
     code = factories.access_codes(ru, 1)[0]
     gate = threading.Event()
-    inside = paused(monkeypatch, "_pass_gate", gate)  # after the code's UPDATE, before the gate
+    inside = paused(monkeypatch, "_mix_when_committed", gate)  # written, not yet committed
     pid, errors = [], []
 
     def respondent():
@@ -270,3 +270,21 @@ def test_intake_stop_is_undone_when_the_close_fails(monkeypatch):
             raise RuntimeError("the seal failed")
     assert PendingBallot.objects.count() == 3
     assert RoundUnit.objects.get(pk=ru.pk).accepting
+
+
+def test_in_the_background_the_mix_runs_after_the_response(monkeypatch):
+    """Production mixes on a thread of the worker: the respondent does not wait for it."""
+    monkeypatch.setattr(ballots, "MIX_IN_BACKGROUND", True)
+    city = factories.city()
+    r = city["round"]
+    ru = r.round_units.select_related("round").first()
+    try:
+        for code in factories.access_codes(ru, K):
+            cast(code, r)
+        ballots.mix_background_drain()
+        assert Ballot.objects.filter(round_unit=ru).count() == K
+        assert not PendingBallot.objects.exists()
+        assert_exactly_once(r)
+    finally:
+        # The mixing thread's connection must not outlive the test database.
+        ballots._background["executor"].submit(lambda: connection.close()).result(60)

@@ -203,3 +203,32 @@ def test_respondent_pages_use_no_session(client, setup):
     from django.contrib.sessions.models import Session
 
     assert not Session.objects.exists()
+
+
+def test_the_questionnaire_names_its_unit_and_the_write_checks_the_code(client, setup, city):
+    r, ru, code = setup["round"], setup["ru"], setup["codes"][0]
+    page = client.get(URL, {"code": code}).content.decode()
+    assert f'name="unit" value="{ru.pk}"' in page
+    assert client.post(URL, {**post_data(r, code), "unit": ru.pk}).status_code == 302
+    assert PendingBallot.objects.filter(round_unit=ru).count() == 1
+    # A page that names another unit than the code's (tampered, or stale) stores nothing.
+    other = r.round_units.exclude(pk=ru.pk).first()
+    other_code = factories.access_codes(other, 1)[0]
+    client.get(URL, {"code": other_code})  # this process now knows the other unit too
+    body = client.post(URL, {**post_data(r, setup["codes"][1]), "unit": other.pk}).content.decode()
+    assert REFUSALS["stale"] in body
+    assert AccessCode.objects.get(digest=codes.digest(setup["codes"][1])).status == CodeStatus.UNUSED
+    # An unknown code posted with a known unit is still an unknown code.
+    unknown = codes.display(codes.generate())
+    assert REFUSALS["unknown"] in client.post(URL, {**post_data(r, unknown), "unit": ru.pk}).content.decode()
+
+
+def test_the_time_window_is_checked_by_the_write(client, setup):
+    r, ru, code = setup["round"], setup["ru"], setup["codes"][0]
+    client.get(URL, {"code": code})  # the page was shown in time
+    Round.objects.filter(pk=r.pk).update(closes_at=timezone.now() - timedelta(seconds=1),
+                                         opens_at=timezone.now() - timedelta(days=2))
+    body = client.post(URL, {**post_data(r, code), "unit": ru.pk}).content.decode()
+    assert REFUSALS["closed"] in body
+    assert not PendingBallot.objects.exists()
+    assert AccessCode.objects.get(digest=codes.digest(code)).status == CodeStatus.UNUSED
