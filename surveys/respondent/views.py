@@ -8,6 +8,7 @@ from functools import wraps
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -41,6 +42,24 @@ def _entry(request, error=None, code="", status=200):
     )
 
 
+# The questions of an open round, as a blank form renders them: the same for every respondent
+# (the round's questionnaire is frozen), so each process renders them once per round.
+_BLANK_QUESTIONS = {}
+
+
+def _blank_questions(round_):
+    if not round_.is_frozen or round_.opened_at is None:
+        return None
+    key = (round_.pk, round_.opened_at)
+    html = _BLANK_QUESTIONS.get(key)
+    if html is None:
+        if len(_BLANK_QUESTIONS) >= 64:
+            _BLANK_QUESTIONS.clear()
+        html = render_to_string("surveys/respondent/_fields.html", {"form": QuestionnaireForm(round_=round_)})
+        _BLANK_QUESTIONS[key] = html
+    return html
+
+
 def _refused(request, refusal, raw):
     if refusal.reason == "unknown" and throttle.record_unknown(request):
         return _entry(request, error=throttle.BLOCKED_MESSAGE, code=raw, status=429)
@@ -67,8 +86,10 @@ def start(request):
             return _refused(request, refusal, raw)
 
     shown = codes.display(codes.normalize(raw))
+    fields_html = None
     if request.method == "GET":
-        form = QuestionnaireForm(round_=round_unit.round, initial={"code": shown})
+        form = None
+        fields_html = _blank_questions(round_unit.round)
     else:
         form = QuestionnaireForm(request.POST, round_=round_unit.round)
         if form.is_valid():
@@ -87,9 +108,11 @@ def start(request):
                     form.add_error(None, message)
             else:
                 return redirect("respondent:thanks")
+    if form is None and fields_html is None:
+        form = QuestionnaireForm(round_=round_unit.round)
     context = {
-        "form": form, "round": round_unit.round, "unit": round_unit.unit, "code": shown,
-        "unit_ref": round_unit.pk,
+        "form": form, "fields_html": fields_html, "round": round_unit.round,
+        "unit": round_unit.unit, "code": shown, "unit_ref": round_unit.pk,
     }
     return render(request, "surveys/respondent/questionnaire.html", context)
 
