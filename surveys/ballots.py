@@ -175,6 +175,9 @@ def _clean_answers(questionnaire, scale, answers, opinion):
             errors.setdefault(str(item.pk), f"请回答“{item.text}”。")
     if opinion and len(opinion) > OPINION_MAX_LENGTH:
         errors["opinion"] = f"意见建议不能超过 {OPINION_MAX_LENGTH} 字。"
+    elif opinion and "\x00" in opinion:
+        # PostgreSQL cannot store it: a pending ballot holding one could never be counted.
+        errors["opinion"] = "意见建议含有无法保存的字符。"
     if errors:
         raise ValidationError(errors, code="invalid_answers")
     return cleaned

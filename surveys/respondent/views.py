@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from surveys import codes
 
 from . import throttle
-from .forms import CodeForm, QuestionnaireForm
+from .forms import CodeForm, QuestionnaireForm, ballot_from_post
 from .services import CodeRefused, ballot_cast_online, code_check, unit_named
 
 
@@ -91,23 +91,21 @@ def start(request):
         form = None
         fields_html = _blank_questions(round_unit.round)
     else:
-        form = QuestionnaireForm(request.POST, round_=round_unit.round)
-        if form.is_valid():
-            try:
-                ballot_cast_online(
-                    code=raw,
-                    round_unit=round_unit,
-                    category=form.category,
-                    answers=form.answers(),
-                    opinion=form.opinion(),
-                )
-            except CodeRefused as refusal:  # used, lost a race, closed a moment ago …
-                return _refused(request, refusal, raw)
-            except ValidationError as error:
+        # Straight to the write; the form is built only to explain a refusal beside its question.
+        category, answers, opinion = ballot_from_post(request.POST, round_unit.round)
+        try:
+            ballot_cast_online(
+                code=raw, round_unit=round_unit, category=category, answers=answers, opinion=opinion,
+            )
+        except CodeRefused as refusal:  # used, lost a race, closed a moment ago …
+            return _refused(request, refusal, raw)
+        except ValidationError as error:
+            form = QuestionnaireForm(request.POST, round_=round_unit.round)
+            if form.is_valid():  # refused for a reason the form does not check
                 for message in error.messages:
                     form.add_error(None, message)
-            else:
-                return redirect("respondent:thanks")
+        else:
+            return redirect("respondent:thanks")
     if form is None and fields_html is None:
         form = QuestionnaireForm(round_=round_unit.round)
     context = {

@@ -235,3 +235,11 @@ def test_the_mix_command_counts_what_waits(city, ru):
         paper(ru)
     call_command("mix_ballots", "--all")
     assert Ballot.objects.count() == 3 and not PendingBallot.objects.exists()
+
+
+def test_an_opinion_postgresql_could_not_store_is_refused_at_once(city, ru):
+    # Sealed, it would wait pending; at its mix PostgreSQL would refuse it, and the unit's
+    # batch with it, again and again.
+    with pytest.raises(ValidationError, match="无法保存"):
+        paper(ru, opinion="意见\x00")
+    assert not PendingBallot.objects.exists()

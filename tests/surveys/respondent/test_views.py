@@ -232,3 +232,14 @@ def test_the_time_window_is_checked_by_the_write(client, setup):
     assert REFUSALS["closed"] in body
     assert not PendingBallot.objects.exists()
     assert AccessCode.objects.get(digest=codes.digest(code)).status == CodeStatus.UNUSED
+
+
+def test_the_fast_path_refuses_what_the_form_refuses(client, setup):
+    r, ru, code = setup["round"], setup["ru"], setup["codes"][0]
+    client.get(URL, {"code": code})
+    for bad in ({"category": "99999"}, {f"item_{factories.headline(r).pk}": "9"},
+                {f"item_{factories.headline(r).pk}": ""}, {"opinion": "意" * 1001}):
+        body = client.post(URL, {**post_data(r, code), "unit": ru.pk, **bad}).content.decode()
+        assert "提交未成功" in body
+    assert not PendingBallot.objects.exists()
+    assert AccessCode.objects.get(digest=codes.digest(code)).status == CodeStatus.UNUSED
