@@ -546,12 +546,19 @@ def _codes_mark_used(round_unit_id, n):
     if not n:
         return
     code, batch = _table(AccessCode), _table(CodeBatch)
+    chosen = (
+        f"SELECT id FROM {code} WHERE round_unit_id = %s AND status = %s ORDER BY id LIMIT %s"
+    )
+    params = [CodeStatus.USED, round_unit_id, CodeStatus.SPENT, n]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {code} SET status = %s WHERE id IN (SELECT id FROM {code}"
-            f" WHERE round_unit_id = %s AND status = %s ORDER BY id LIMIT %s) RETURNING batch_id",
-            [CodeStatus.USED, round_unit_id, CodeStatus.SPENT, n],
-        )
+        if connection.vendor == "postgresql":  # one statement
+            cursor.execute(
+                f"WITH c AS (UPDATE {code} SET status = %s WHERE id IN ({chosen}) RETURNING batch_id)"
+                f" UPDATE {batch} SET codes_used = codes_used WHERE id IN (SELECT batch_id FROM c)",
+                params,
+            )
+            return
+        cursor.execute(f"UPDATE {code} SET status = %s WHERE id IN ({chosen}) RETURNING batch_id", params)
         batches = sorted({row[0] for row in cursor.fetchall()})
         if batches:
             cursor.execute(
@@ -561,17 +568,42 @@ def _codes_mark_used(round_unit_id, n):
             )
 
 
+def _take_pending(round_unit_id, *, wait):
+    """Remove the unit's pending rows for this mix and return [(pk, sealed)], or None when
+    another mixer has the unit. The caller's transaction puts them back if it fails."""
+    if connection.vendor == "postgresql" and not wait:
+        # The mixers' lock and the rows in one statement: the lock is taken with the first row,
+        # re-entered for the others, and fails for all of them while another mixer holds it.
+        table = _table(PendingBallot)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE round_unit_id = %s"
+                " AND pg_try_advisory_xact_lock(%s, %s) RETURNING id, sealed",
+                [round_unit_id, _MIX_LOCK_SPACE, round_unit_id & 0x7FFFFFFF],
+            )
+            rows = sorted(cursor.fetchall())
+        if rows:
+            return rows
+        return [] if _lock_unit(round_unit_id, wait=False) else None
+    if not _lock_unit(round_unit_id, wait=wait):
+        return None
+    rows = list(
+        PendingBallot.objects.filter(round_unit_id=round_unit_id)
+        .select_for_update()
+        .order_by("pk")
+        .values_list("pk", "sealed")
+    )
+    PendingBallot.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
+    return rows
+
+
 def _mix_unit(round_unit_id, *, minimum, wait):
     with transaction.atomic():
-        if not _lock_unit(round_unit_id, wait=wait):
+        pending = _take_pending(round_unit_id, wait=wait)
+        if pending is None:
             return 0  # another mixer is counting this unit right now
-        pending = list(
-            PendingBallot.objects.filter(round_unit_id=round_unit_id)
-            .select_for_update()
-            .order_by("pk")
-            .values_list("pk", "sealed")
-        )
         if not pending or len(pending) < minimum:
+            transaction.set_rollback(True)  # too few: they stay pending
             return 0
         fresh = [_unseal(round_unit_id, sealed) for _, sealed in pending]
         batch = fresh + (_take_back(round_unit_id, MIX_BATCH - len(fresh)) if len(fresh) < MIX_BATCH else [])
@@ -597,7 +629,6 @@ def _mix_unit(round_unit_id, *, minimum, wait):
         cells.update((item, c.category, option) for c in fresh for item, option in c.answers)
         _tallies_add(round_unit_id, cells)
         _codes_mark_used(round_unit_id, sum(1 for c in fresh if c.channel == Channel.ONLINE))
-        PendingBallot.objects.filter(pk__in=[pk for pk, _ in pending]).delete()
         return len(fresh)
 
 
