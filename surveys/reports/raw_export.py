@@ -2,11 +2,12 @@
 
 A row holds what the ballot holds and nothing more (unit, respondent category, channel, day,
 one answer per item, the opinion); never the ballot's id, so rows cannot be matched with
-anything else. Rows are in an order that carries no information: by unit, then by content
-(category, channel, day, the answers in questionnaire order, the opinion), never by id, which
-would follow the order ballots were counted in. Sorting by content needs a unit's ballots
-together: they are read unit by unit (two queries each, through a database cursor), so memory
-follows the largest unit, not the round.
+anything else. The category is the one the round's breakdowns show: a category merged into
+其他 there (`breakdowns.suppress`) is 其他 here as well. Rows are in an order that carries no
+information: by unit, then by content (category as shown, channel, day, the answers in
+questionnaire order, the opinion), never by id, which would follow the order ballots were
+counted in. Sorting by content needs a unit's ballots together: they are read unit by unit (two
+queries each, through a database cursor), so memory follows the largest unit, not the round.
 """
 
 import csv
@@ -15,7 +16,9 @@ from itertools import islice
 
 from django.db import connection
 
+from surveys.breakdowns import OTHER_LABEL
 from surveys.models import Answer, Ballot, Channel, RespondentCategory
+from surveys.selectors import round_suppression
 
 from .workbook import EXCEL_MAX_ROWS, Column, new_workbook, safe_text, table_sheet
 
@@ -39,6 +42,9 @@ class BallotRows:
         self.scale = round_.scale_def
         self.chunk_size = _chunk_size(chunk_size)
         self.categories = dict(RespondentCategory.objects.values_list("pk", "name"))
+        # A ballot of a category merged in the round's breakdowns reads 其他 here too:
+        # counting rows per category would otherwise give back every suppressed cell.
+        self.merged = round_suppression(round_).hidden
         self.channels = dict(Channel.choices)
         self.labels = {o.value: o.label for o in self.scale.options}
         self.written = 0
@@ -57,7 +63,10 @@ class BallotRows:
         return cols
 
     def _unit_rows(self, round_unit_id, item_ids):
-        """(category name, channel, day, options, opinion) of one unit's ballots, by content."""
+        """(category as shown, channel, day, options, opinion) of one unit's ballots, by content.
+
+        A category merged into 其他 in the round's breakdowns is 其他 here, and sorts as such.
+        """
         answers = defaultdict(dict)
         for ballot_id, item_id, option in (
             Answer.objects.filter(ballot__round_unit_id=round_unit_id)
@@ -72,8 +81,9 @@ class BallotRows:
             .iterator(chunk_size=self.chunk_size)
         ):
             given = answers.pop(ballot_id, {})
+            merged = (round_unit_id, category_id) in self.merged
             rows.append((
-                self.categories.get(category_id, ""), channel, cast_on,
+                OTHER_LABEL if merged else self.categories.get(category_id, ""), channel, cast_on,
                 tuple(given.get(pk, 0) for pk in item_ids), opinion,
             ))
         rows.sort()
