@@ -5,11 +5,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Sum
 
 from . import breakdowns, scoring
 from .models import (
-    HEADLINE_KINDS, AccessCode, Ballot, CodeStatus, Investigation, Item, Round, RoundUnit, Tally,
+    HEADLINE_KINDS, Ballot, CodeBatch, Investigation, Item, Round, RoundUnit, Tally,
 )
 
 
@@ -251,17 +251,16 @@ class Turnout:
 
 
 def round_turnout(round_units):
-    """[Turnout] for the given units, access codes counted in one query."""
+    """[Turnout] for the given units, from the code batches' counters in one query.
+
+    Reads one row per batch, never the codes: as fast at a million codes as at a hundred.
+    """
     ids = [ru.pk for ru in round_units]
     codes = {
         row["round_unit_id"]: row
-        for row in AccessCode.objects.filter(round_unit_id__in=ids)
+        for row in CodeBatch.objects.filter(round_unit_id__in=ids)
         .values("round_unit_id")
-        .annotate(
-            issued=Count("id"),
-            used=Count("id", filter=Q(status=CodeStatus.USED)),
-            void=Count("id", filter=Q(status=CodeStatus.VOID)),
-        )
+        .annotate(issued=Sum("size"), used=Sum("codes_used"), void=Sum("codes_void"))
         .order_by()
     } if ids else {}
     empty = {"issued": 0, "used": 0, "void": 0}

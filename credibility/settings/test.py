@@ -12,3 +12,5 @@ STORAGES = {
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Jobs run inside the test, on enqueue; tests/jobs also drive the real worker once.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Mixes run right after the submitting commit, in the test's thread, so tests see them.
+SURVEY_MIX_IN_BACKGROUND = False

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from audit.services import audit_change, audit_record
+from surveys.ballots import round_intake_start, round_intake_stop
 from surveys.models import (
     Item,
     ItemKind,
@@ -232,6 +233,7 @@ def round_open(*, round_, actor, source=""):
         raise ValidationError("本轮测评还没有参评人员类别，不能开启。", code="no_categories")
     if round_.items.headline().count() != len(HEADLINE_ITEMS):
         raise ValidationError("问卷缺少总体评价题目，不能开启。", code="no_headline")
+    round_intake_start(round_=round_)
     return _move(round_, RoundStatus.OPEN, stamps={"opened_at": timezone.now()},
                  actor=actor, action="round.open", source=source)
 
@@ -240,6 +242,7 @@ def round_open(*, round_, actor, source=""):
 def round_close(*, round_, actor, source=""):
     """Stop accepting ballots and seal the round's ballots."""
     round_ = _locked_in(round_, RoundStatus.OPEN, "只有进行中的测评可以结束。", "not_open")
+    round_intake_stop(round_=round_)  # no ballot after this, none left pending: then seal
     seal = sealing.round_seal(round_)
     return _move(round_, RoundStatus.CLOSED, stamps={"closed_at": timezone.now(), "seal_digest": seal.digest},
                  actor=actor, action="round.close", source=source,
@@ -261,6 +264,7 @@ def round_reopen(*, round_, reason, actor, source=""):
     reason = (reason or "").strip()
     if len(reason) < 5:
         raise ValidationError("请写明重新开启的原因（至少 5 个字）。", code="no_reason")
+    round_intake_start(round_=round_)
     return _move(round_, RoundStatus.OPEN, stamps={"closed_at": None, "seal_digest": ""},
                  actor=actor, action="round.reopen", source=source,
                  changes={"reason": reason, "seal_digest": [round_.seal_digest, ""]})

@@ -246,7 +246,7 @@ class DemoCity:
         return 4
 
     def _codes(self, round_unit, issued, used, sealed):
-        batch = CodeBatch.objects.create(round_unit=round_unit, size=issued)
+        batch = CodeBatch.objects.create(round_unit=round_unit, size=issued, codes_used=used)
         rows = []
         for index in range(issued):
             code = codes.generate()
