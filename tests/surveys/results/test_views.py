@@ -14,11 +14,6 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fresh_results():
-    """Rated results are kept per process; each test starts without them."""
-    dashboards.cache_clear()
-
 
 def set_status(r, status, *, days_ago=0):
     Round.objects.filter(pk=r.pk).update(
