@@ -44,9 +44,10 @@ def investigation_record(request, pk, round_unit_pk, kind):
         else:
             messages.success(request, f"已记录{round_unit.unit}“{item.get_kind_display()}”的调查结论。")
             return redirect("rounds:investigations", pk=pk)
+    row = services.below_standard_row(round_unit, item) if round_unit.round.status in services.RESULTS_STATUSES else None
     return render(request, "surveys/rounds/investigation_form.html", {
         "round": round_unit.round, "round_unit": round_unit, "item": item, "form": form,
-        "existing": existing,
+        "existing": existing, "row": row,
     })
 
 
