@@ -351,3 +351,13 @@ def test_production_refuses_to_start_without_the_seal_key():
     result = subprocess.run([sys.executable, "-c", "import django; django.setup()"],
                             env=env, capture_output=True, text=True)
     assert result.returncode != 0 and "SURVEY_SEAL_KEY" in result.stderr
+
+
+def test_paper_forms_issued_cannot_change_after_the_close(closed, staff):
+    from surveys.fieldwork.services import paper_forms_set
+
+    r, first, _ = closed
+    with pytest.raises(ValidationError) as exc:
+        paper_forms_set(round_unit=first, issued=99, actor=staff)
+    assert exc.value.code == "round_closed"
+    assert round_verify(round_=r).intact
