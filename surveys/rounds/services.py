@@ -305,7 +305,7 @@ def round_close(*, round_, actor, source="", discard_reason="", progress=None):
 
 
 SEALABLE = (RoundStatus.CLOSED, RoundStatus.PUBLISHED)
-MISMATCH_ADVICE = "请在测评页面使用“重新计票并封存”（或 python manage.py close_round {pk} --recount）。"
+MISMATCH_ADVICE = "请在测评页面使用“重新计票并封存”。"
 
 
 def round_seal(*, round_, actor, source="", progress=None):
@@ -328,7 +328,7 @@ def round_seal(*, round_, actor, source="", progress=None):
                      changes={"problems": problems[:50], "count": len(problems)})
         raise ValidationError(
             "计票表与重新计数不一致，未封存：" + "；".join(problems[:5])
-            + (f"等 {len(problems)} 处" if len(problems) > 5 else "") + "。" + MISMATCH_ADVICE.format(pk=round_.pk),
+            + (f"等 {len(problems)} 处" if len(problems) > 5 else "") + "。" + MISMATCH_ADVICE,
             code="tally_mismatch",
         )
     results, detail, parts, mac = sealing.seal_contents(state)
