@@ -39,9 +39,12 @@ POLICY_FIELDS = (
 UNIT_ORDER = ("unit__kind", "unit__group__order", "unit__group__name", "unit__order", "unit__code")
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def canonical(obj):
     """The one byte string an object is hashed as: sorted keys, no spaces, UTF-8."""
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return _ENCODER.encode(obj).encode("utf-8")
 
 
 def sha(obj):

@@ -1,7 +1,8 @@
 """The seal of a closed round: what it covers, how it is computed, how it is checked.
 
-At the close every unit is recounted from its ballots and answers, one unit at a time (two
-streamed queries per unit, ordered by ballot id and merged), which gives in one pass:
+At the close every unit is recounted from its ballots and answers, one unit at a time (the
+round's ballots and answers streamed in unit and ballot order and merged), which gives in one
+pass:
 
 - the unit's ballot digest: SHA-256 over its ballots as canonical lines (category id,
   channel, day, answers as [item id, option], opinion), sorted by content, never by database
@@ -23,17 +24,19 @@ kept outside the database: whoever can only write to the database cannot re-seal
 import hashlib
 import hmac
 from collections import Counter, defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, transaction
 
 from surveys import snapshots
 from surveys.models import (
     Answer, Ballot, Channel, ItemKind, ResultSnapshot, RoundUnit, Tally, fingerprint,
 )
 
-CHUNK = 5000
+CHUNK = 10000  # rows fetched at a time from each streamed query
 SHOWN_CELLS = 3  # differing tally cells named per unit; the rest are counted
 
 
@@ -70,32 +73,48 @@ def _line(category, channel, day, answers, opinion):
     return snapshots.canonical([category, channel, day.isoformat(), sorted(answers), opinion])
 
 
-def scan_unit(round_unit_id):
-    """Digest and recount of one unit's ballots, streamed in ballot-id order."""
-    scan = UnitScan()
+def scan_round(round_):
+    """Yield (round_unit_id, UnitScan) for every unit with ballots, one unit at a time.
+
+    Two streamed queries, the round's ballots and its answers, both ordered by (unit, ballot
+    id), merged as they come: one pass over the answers whatever the number of units (a
+    query per unit would make PostgreSQL read most of the answer table once per unit, since
+    the ballots of the units are interleaved). Only the current unit's lines are held.
+    """
     ballots = (
-        Ballot.objects.filter(round_unit_id=round_unit_id).order_by("pk")
-        .values_list("pk", "category_id", "channel", "cast_on", "opinion").iterator(chunk_size=CHUNK)
+        Ballot.objects.filter(round_unit__round=round_).order_by("round_unit_id", "pk")
+        .values_list("round_unit_id", "pk", "category_id", "channel", "cast_on", "opinion")
+        .iterator(chunk_size=CHUNK)
     )
     answers = (
-        Answer.objects.filter(ballot__round_unit_id=round_unit_id).order_by("ballot_id")
-        .values_list("ballot_id", "item_id", "option").iterator(chunk_size=CHUNK)
+        Answer.objects.filter(ballot__round_unit__round=round_).order_by("ballot__round_unit_id", "ballot_id")
+        .values_list("ballot__round_unit_id", "ballot_id", "item_id", "option")
+        .iterator(chunk_size=CHUNK)
     )
     pending = next(answers, None)
-    lines = []
-    cells = scan.cells
-    for pk, category, channel, day, opinion in ballots:
+    current, scan, lines = None, None, []
+    for unit, pk, category, channel, day, opinion in ballots:
+        if unit != current:
+            if current is not None:
+                yield current, _finish(scan, lines)
+            current, scan, lines = unit, UnitScan(), []
         own = []
-        while pending is not None and pending[0] <= pk:
-            if pending[0] == pk:
-                own.append([pending[1], pending[2]])
-                cells[(pending[1], category, pending[2])] += 1
+        cells = scan.cells
+        while pending is not None and (pending[0], pending[1]) <= (unit, pk):
+            if pending[1] == pk:
+                own.append([pending[2], pending[3]])
+                cells[(pending[2], category, pending[3])] += 1
             pending = next(answers, None)
         lines.append(_line(category, channel, day, own, opinion))
         if channel == Channel.ONLINE:
             scan.online += 1
         else:
             scan.paper += 1
+    if current is not None:
+        yield current, _finish(scan, lines)
+
+
+def _finish(scan, lines):
     lines.sort()
     digest = hashlib.sha256()
     for line in lines:
@@ -104,6 +123,15 @@ def scan_unit(round_unit_id):
     scan.ballots = len(lines)
     scan.digest = digest.hexdigest()
     return scan
+
+
+def _reading(round_):
+    """The read of a whole round: one transaction on PostgreSQL (its cursors then stream
+    instead of being materialized, and every query sees the same snapshot); none on SQLite,
+    whose transactions here take the write lock."""
+    if connection.vendor == "postgresql":
+        return transaction.atomic()
+    return nullcontext()
 
 
 def _tallies(round_):
@@ -150,17 +178,26 @@ def round_state(round_, progress=None):
     round_units = list(
         RoundUnit.objects.filter(round=round_).select_related("unit__group").order_by(*snapshots.UNIT_ORDER)
     )
-    tallies = _tallies(round_)
-    units = {}
+    by_id = {ru.pk: ru for ru in round_units}
     total = len(round_units)
-    for done, ru in enumerate(round_units, start=1):
-        units[ru.unit_id] = UnitState(ru, scan_unit(ru.pk), tallies.get(ru.pk, {}))
-        if progress:
-            progress(done, total, f"已重新计数 {done}/{total} 个单位：{ru.unit.name}")
-    return State(
-        round=round_, policy=snapshots.policy_of(round_), questionnaire=snapshots.questionnaire_of(round_),
-        categories=snapshots.categories_of(round_), round_units=round_units, units=units,
-    )
+    with _reading(round_):
+        tallies = _tallies(round_)
+        scans = {}
+        for done, (round_unit_id, scan) in enumerate(scan_round(round_), start=1):
+            scans[round_unit_id] = scan
+            if progress:
+                ru = by_id.get(round_unit_id)
+                progress(done, total, f"已重新计数 {done}/{total} 个单位：{ru.unit.name if ru else ''}")
+        state = State(
+            round=round_, policy=snapshots.policy_of(round_),
+            questionnaire=snapshots.questionnaire_of(round_), categories=snapshots.categories_of(round_),
+            round_units=round_units,
+            units={ru.unit_id: UnitState(ru, scans.get(ru.pk) or _finish(UnitScan(), []), tallies.get(ru.pk, {}))
+                   for ru in round_units},
+        )
+    if progress:
+        progress(total, total, "已重新计数全部单位")
+    return state
 
 
 def _weights(categories):
