@@ -87,7 +87,7 @@ class ItemForm(forms.ModelForm):
         fields = ["text", "order", "required"]
         widgets = {
             "text": forms.TextInput(attrs={"class": "form-control"}),
-            "order": forms.NumberInput(attrs={"class": "form-control", "style": "width:6em"}),
+            "order": forms.NumberInput(attrs={"class": "form-control input-order"}),
         }
 
 
