@@ -51,6 +51,7 @@ class RoundResults:
     labels: dict = field(default_factory=dict)  # category id -> name (as at close when sealed)
     snapshot: object = None  # the ResultSnapshot read, or None (tallies)
     rules: object = None  # the Round whose policy fields applied (sealed values when sealed)
+    source: object = None  # where the counts came from (`results_source`), to read more of it
 
     @property
     def fingerprint(self):
@@ -149,18 +150,19 @@ class _Live:
 _UNREAD = object()
 
 
-def results_source(round_, *, snapshot=_UNREAD):
+def results_source(round_, *, snapshot=_UNREAD, groups=None):
     """Where a round's results come from: the sealed snapshot of a closed or published round,
     else (an open round, or one closed but not sealed) the tallies.
 
     Pass `snapshot` (or None) when it was looked up already, for several rounds in one
-    query; its `detail` is read only if sub-indicators are asked for.
+    query; its `detail` is read only if sub-indicators are asked for. `groups` may leave out
+    other groups' units (the caller filters by group anyway).
     """
     if round_.status in (RoundStatus.CLOSED, RoundStatus.PUBLISHED):
         if snapshot is _UNREAD:
             snapshot = ResultSnapshot.objects.filter(round=round_).defer("detail").first()
         if snapshot is not None:
-            return snapshots.read(snapshot, round_)
+            return snapshots.read(snapshot, round_, groups=groups)
     return _Live(round_)
 
 
@@ -179,7 +181,7 @@ def round_results(round_, *, groups=None):
     round is read from its sealed snapshot (names, counts and rules as at close), an open
     one from the tallies.
     """
-    source = results_source(round_)
+    source = results_source(round_, groups=groups)
     ids = [ru.pk for ru in source.round_units]
     conclusions = {
         (ru, item): conclusion
@@ -197,7 +199,7 @@ def rounds_results(rounds, *, groups=None):
         s.round_id: s
         for s in ResultSnapshot.objects.filter(round__in=[r.pk for r in rounds]).defer("detail")
     } if rounds else {}
-    sources = [results_source(r, snapshot=sealed.get(r.pk)) for r in rounds]
+    sources = [results_source(r, snapshot=sealed.get(r.pk), groups=groups) for r in rounds]
     ids = [ru.pk for source in sources for ru in source.round_units]
     conclusions = {
         (ru, item): conclusion
@@ -251,6 +253,7 @@ def _rate_round(source, conclusions, groups):
     return RoundResults(
         round=round_, items=items, units=results, policy=policy, scale=scale,
         counts=counts, labels=source.labels, snapshot=source.snapshot, rules=source.rules,
+        source=source,
     )
 
 
@@ -264,13 +267,14 @@ class ItemResults:
     by_category: dict  # (round_unit_id, item_id) -> {category_id: {option: count}}
 
 
-def item_results(round_, round_units):
+def item_results(round_, round_units, *, source=None):
     """Every rated item of every given unit, rated like `round_results` rates the headlines.
 
     One read whatever the number of units (the tallies, or the snapshot of a sealed
-    round); the headline entries equal the dimensions `round_results` returns.
+    round; pass `source` from `RoundResults.source` not to read it twice); the headline
+    entries equal the dimensions `round_results` returns.
     """
-    source = results_source(round_)
+    source = source or results_source(round_)
     items = snapshots.rated_items(source.items)
     ids = [ru.pk for ru in round_units]
     counts = source.counts(ids, [i.pk for i in items]) if ids else {}

@@ -23,7 +23,7 @@ the values of the close, so templates and reports read them exactly as they read
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from units.models import Unit, UnitGroup
@@ -126,7 +126,8 @@ class Sealed:
     labels: dict  # category id -> name as at close
     weights: dict  # category id -> Fraction
     rules: Round  # an unsaved Round carrying the sealed policy fields
-    counts_by_unit: dict  # round unit id -> {item id: {category id: {option: n}}}, headline
+    raw_counts: dict  # round unit id -> headline counts as stored (string keys)
+    _counts: dict = field(default_factory=dict)
     _detail: dict = None
 
     @property
@@ -143,7 +144,9 @@ class Sealed:
         found = {}
         needs_detail = any(i.pk in wanted and i.kind not in HEADLINE_KINDS for i in self.items)
         for ru in round_unit_ids:
-            sources = [self.counts_by_unit.get(ru, {})]
+            if ru not in self._counts:  # converted on first use: a scope or a trend reads few
+                self._counts[ru] = _ints(self.raw_counts.get(ru, {}))
+            sources = [self._counts[ru]]
             if needs_detail:
                 sources.append(self.detail().get(ru, {}))
             for source in sources:
@@ -158,21 +161,28 @@ class Sealed:
         return self._detail
 
 
-def read(snapshot, round_):
-    """`Sealed` from a ResultSnapshot (its `detail` is read only when asked for)."""
+def read(snapshot, round_, *, groups=None):
+    """`Sealed` from a ResultSnapshot (its `detail` is read only when asked for).
+
+    `groups` (UnitGroups, matched by id with the groups as at close) keeps only their units:
+    a leader's scope, or one unit's group for its trend.
+    """
     data = snapshot.results
-    groups, round_units, counts = {}, [], {}
+    allowed = None if groups is None else {g.pk for g in groups}
+    made, round_units, counts = {}, [], {}
     for u in data["units"]:
         g = u["group"]
-        group = groups.get(g["id"]) or UnitGroup(pk=g["id"], name=g["name"], kind=g["kind"], order=g["order"])
-        groups[g["id"]] = group
+        if allowed is not None and g["id"] not in allowed:
+            continue
+        group = made.get(g["id"]) or UnitGroup(pk=g["id"], name=g["name"], kind=g["kind"], order=g["order"])
+        made[g["id"]] = group
         unit = Unit(pk=u["unit"], code=u["code"], name=u["name"], short_name=u["short_name"],
                     kind=u["kind"], order=u["order"], group=group)
         round_units.append(RoundUnit(
             pk=u["round_unit"], round=round_, unit=unit, planned_sample=u["planned"],
             online_ballots=u["online"], paper_ballots=u["paper"], paper_forms_issued=u["forms_issued"],
         ))
-        counts[u["round_unit"]] = _ints(u["counts"])
+        counts[u["round_unit"]] = u["counts"]
     items = [
         Item(pk=i["id"], round=round_, kind=i["kind"], text=i["text"], order=i["order"], required=i["required"])
         for i in data["items"]
@@ -182,7 +192,7 @@ def read(snapshot, round_):
         snapshot=snapshot, round=round_, round_units=round_units, items=items,
         labels={c["id"]: c["name"] for c in data["categories"]},
         weights={c["id"]: Fraction(c["weight"]) for c in data["categories"]},
-        rules=rules, counts_by_unit=counts,
+        rules=rules, raw_counts=counts,
     )
 
 

@@ -367,7 +367,7 @@ def unit_page(round_, unit, *, trend_rounds, q=""):
     members = [r for r in results.units if r.group.pk == result.group.pk]
     everyone = [r.round_unit for r in results.units]
     member_ids = {r.round_unit.pk for r in members}
-    detail = item_results(round_, everyone)
+    detail = item_results(round_, everyone, source=results.source)
     scale = round_.scale_def
     items = []
     for item in detail.items:
