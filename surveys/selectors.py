@@ -160,7 +160,7 @@ def results_source(round_, *, snapshot=_UNREAD, groups=None):
     """
     if round_.status in (RoundStatus.CLOSED, RoundStatus.PUBLISHED):
         if snapshot is _UNREAD:
-            snapshot = ResultSnapshot.objects.filter(round=round_).defer("detail").first()
+            snapshot = ResultSnapshot.objects.filter(round=round_).defer("detail", "parts").first()
         if snapshot is not None:
             return snapshots.read(snapshot, round_, groups=groups)
     return _Live(round_)
@@ -197,7 +197,7 @@ def rounds_results(rounds, *, groups=None):
     rounds = list(rounds)
     sealed = {
         s.round_id: s
-        for s in ResultSnapshot.objects.filter(round__in=[r.pk for r in rounds]).defer("detail")
+        for s in ResultSnapshot.objects.filter(round__in=[r.pk for r in rounds]).defer("detail", "parts")
     } if rounds else {}
     sources = [results_source(r, snapshot=sealed.get(r.pk), groups=groups) for r in rounds]
     ids = [ru.pk for source in sources for ru in source.round_units]
