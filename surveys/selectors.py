@@ -191,9 +191,11 @@ def round_results(round_, *, groups=None):
     return _rate_round(source, conclusions, groups)
 
 
-def rounds_results(rounds, *, groups=None):
+def rounds_results(rounds, *, groups=None, ranked=True):
     """{round id: RoundResults} of several rounds in a constant number of queries (the
-    snapshots in one, the investigations in one); rounds without a snapshot add their own."""
+    snapshots in one, the investigations in one); rounds without a snapshot add their own.
+
+    `ranked=False` leaves `ranks` empty, for callers that show no rank (the city trends)."""
     rounds = list(rounds)
     sealed = {
         s.round_id: s
@@ -206,10 +208,10 @@ def rounds_results(rounds, *, groups=None):
         for ru, item, conclusion in Investigation.objects.filter(round_unit__round__in=[r.pk for r in rounds])
         .values_list("round_unit_id", "item_id", "conclusion")
     } if ids else {}
-    return {source.round.pk: _rate_round(source, conclusions, groups) for source in sources}
+    return {source.round.pk: _rate_round(source, conclusions, groups, ranked=ranked) for source in sources}
 
 
-def _rate_round(source, conclusions, groups):
+def _rate_round(source, conclusions, groups, *, ranked=True):
     round_ = source.round
     items = {item.kind: item for item in source.items if item.kind in HEADLINE_KINDS}
     round_units = source.round_units
@@ -242,7 +244,7 @@ def _rate_round(source, conclusions, groups):
     by_group = defaultdict(list)
     for result in results:
         by_group[result.group.pk].append(result)
-    for members in by_group.values():
+    for members in by_group.values() if ranked else ():
         for kind in HEADLINE_KINDS:
             ranks = _rank(members, lambda r, k=kind: r.dimensions[k].positive if r.dimensions[k].valid else None)
             for r in members:

@@ -507,20 +507,20 @@ def city_trends(rounds, *, groups):
     data, judged on the whole round) carry the shortfall and the reason they were published.
     """
     rounds = list(rounds.order_by("opens_at", "id"))
-    rated = rounds_results(rounds)
+    rated = rounds_results(rounds, ranked=False)  # the trends show no rank
     points = []
     for r in rounds:
         whole = rated[r.pk]
         results = whole.limited(groups)
         if not results.units:
             continue
-        reaching = {kind: {} for kind in (*HEADLINE_KINDS, "both")}
-        for goal, _ in GOALS:
-            for kind in HEADLINE_KINDS:
-                reaching[kind][goal] = sum(reaches_goal(u.dimensions[kind], goal) for u in results.units)
-            reaching["both"][goal] = sum(
-                all(reaches_goal(u.dimensions[k], goal) for k in HEADLINE_KINDS) for u in results.units
-            )
+        reaching = {kind: dict.fromkeys((goal for goal, _ in GOALS), 0) for kind in (*HEADLINE_KINDS, "both")}
+        for u in results.units:
+            for goal, _ in GOALS:
+                met = [reaches_goal(u.dimensions[kind], goal) for kind in HEADLINE_KINDS]
+                for kind, hit in zip(HEADLINE_KINDS, met):
+                    reaching[kind][goal] += hit
+                reaching["both"][goal] += all(met)
         shortfall = data_shortfall(whole)
         points.append(
             CityPoint(
