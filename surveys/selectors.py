@@ -8,7 +8,7 @@ from fractions import Fraction
 from django.conf import settings
 from django.db.models import Count, Q, Sum
 
-from . import scoring, snapshots
+from . import breakdowns, scoring, snapshots
 from .models import (
     HEADLINE_KINDS, AccessCode, Ballot, CodeStatus, Investigation, Item, ResultSnapshot, Round,
     RoundCategory, RoundStatus, RoundUnit, Tally,
@@ -167,10 +167,12 @@ def results_source(round_, *, snapshot=_UNREAD, groups=None):
 
 
 def _rank(results, key):
-    """Competition ranks inside one group; units without data come last, unranked."""
-    ranked = sorted((r for r in results if key(r) is not None), key=key, reverse=True)
-    ranks = scoring.competition_ranks([key(r) for r in ranked])
-    return {id(r): rank for r, rank in zip(ranked, ranks)}
+    """Ranks inside one group by `scoring.level_ranks`: level first, then the exact rate.
+
+    `key(result)` gives (level, rate); units without data are not ranked.
+    """
+    ranks = scoring.level_ranks([key(r) for r in results])
+    return {id(r): rank for r, rank in zip(results, ranks)}
 
 
 def round_results(round_, *, groups=None):
@@ -246,10 +248,10 @@ def _rate_round(source, conclusions, groups, *, ranked=True):
         by_group[result.group.pk].append(result)
     for members in by_group.values() if ranked else ():
         for kind in HEADLINE_KINDS:
-            ranks = _rank(members, lambda r, k=kind: r.dimensions[k].positive if r.dimensions[k].valid else None)
+            ranks = _rank(members, lambda r, k=kind: (r.dimensions[k].level, r.dimensions[k].positive))
             for r in members:
                 r.ranks[kind] = ranks.get(id(r))
-        overall = _rank(members, lambda r: r.mean_positive)
+        overall = _rank(members, lambda r: (r.level, r.mean_positive))
         for r in members:
             r.ranks["overall"] = overall.get(id(r))
     return RoundResults(
@@ -313,6 +315,50 @@ def category_totals(round_, round_unit_ids, item_ids):
     for item, category, option, n in rows:
         totals[item][category][option] = n
     return totals
+
+
+def category_cells(round_, *, source=None):
+    """{(round_unit_id, category_id): (answers per headline dimension)} of the whole round.
+
+    What `breakdowns.suppress` needs to decide the round's pattern: summed in SQL from the
+    tallies, or from the snapshot of a sealed round (the figures its pages show).
+    """
+    source = source or results_source(round_)
+    kinds = list(HEADLINE_KINDS)
+    items = {i.pk: i.kind for i in source.items if i.kind in HEADLINE_KINDS}
+    cells = defaultdict(lambda: [0] * len(kinds))
+    if isinstance(source, snapshots.Sealed):
+        for (ru, item), by_cat in source.counts([x.pk for x in source.round_units], list(items)).items():
+            for category, options in by_cat.items():
+                cells[(ru, category)][kinds.index(items[item])] += sum(options.values())
+        return {key: tuple(sizes) for key, sizes in cells.items() if any(sizes)}
+    rows = (
+        Tally.objects.filter(round_unit__round=round_, item_id__in=list(items), count__gt=0)
+        .values_list("round_unit_id", "category_id", "item_id")
+        .annotate(n=Sum("count"))
+        .order_by()
+    )
+    for ru, category, item, n in rows:
+        cells[(ru, category)][kinds.index(items[item])] = n
+    return {key: tuple(sizes) for key, sizes in cells.items()}
+
+
+def round_suppression(round_, *, source=None):
+    """The round's category suppression pattern (`breakdowns.Suppression`), keyed by
+    round unit id and category id. Computed over the whole round whatever the reader's scope,
+    so every page and file of the round shows the same pattern."""
+    return breakdowns.suppress(category_cells(round_, source=source))
+
+
+def round_rules(round_, *, source=None):
+    """The rule a round was rated by, [(key, label, text)], for every page and 说明 sheet:
+    the sealed rule of a sealed round (`results_source`), else the round's settings."""
+    source = source or results_source(round_)
+    policy = source.policy
+    labels = None
+    if policy.weights is not None:
+        labels = dict(source.labels)
+    return scoring.describe_policy(policy, source.scale, weight_labels=labels, min_cell=breakdowns.MIN_CELL)
 
 
 @dataclass(frozen=True)

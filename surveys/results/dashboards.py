@@ -15,6 +15,7 @@ Definitions shown on the pages:
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 
 from accounts.roles import MANAGE
 from surveys import scoring
@@ -22,8 +23,10 @@ from surveys.breakdowns import category_breakdown
 from surveys.models import (
     HEADLINE_KINDS, Ballot, Investigation, Rectification, Round, RoundUnit,
 )
+from surveys.scales import Grade
 from surveys.selectors import (
-    UNIT_ORDER, data_shortfall, item_results, round_results, round_turnout, rounds_results,
+    UNIT_ORDER, data_shortfall, item_results, round_results, round_rules, round_suppression,
+    round_turnout, rounds_results,
 )
 
 # The policy's goals, "两年两提高，五年大提升": positive >= 80% within two years, >= 90% within
@@ -44,25 +47,74 @@ DIMENSION_LABELS = {kind: kind.label for kind in HEADLINE_KINDS}
 OPINION_LIMIT = 300
 
 
+NO_DATA_TEXT = scoring.Level.NO_DATA.label  # 无数据
+
+
 class Percents:
     """Rates of a DimensionResult (or any object) as display strings, for templates.
 
-    `scoring.percent` rounds for reading only; the level printed beside a rate is always
-    scoring's, decided on the exact fraction.
+    `scoring.percent` cuts toward zero for reading only (79.95% shows 79.9%), so a shown rate
+    never reaches a line the exact rate misses; the level printed beside it is scoring's,
+    decided on the exact fraction. Without valid answers a rate is an absence, not 0%.
     """
 
     def __init__(self, obj):
         self.obj = obj
 
     def __getitem__(self, name):
-        value = getattr(self.obj, name)
-        if getattr(self.obj, "answered", None) == 0:
-            return "—"  # no answers: a rate of 0% would be a finding, this is an absence
+        obj = self.obj
+        if name == "unknown":  # a share of the answers given, whatever the denominator
+            return "—" if not getattr(obj, "answered", 0) else scoring.percent(obj.unknown)
+        if name == "score":
+            return scoring.decimal(getattr(obj, "score", None))
+        if name == "effective":
+            return scoring.decimal(obj.effective) if obj.valid else "—"
         if name == "interval":
-            return "—" if not value else f"{scoring.percent(Fraction(value[0]))}–{scoring.percent(Fraction(value[1]))}"
+            value = obj.interval
+            return "—" if not value else f"{scoring.percent(value[0])}–{scoring.percent(value[1])}"
+        value = getattr(obj, name)
+        if getattr(obj, "valid", None) == 0:
+            return NO_DATA_TEXT if name == "positive" else "—"
         if value is None or isinstance(value, Fraction):
             return scoring.percent(value)
         raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Which optional columns a round's tables carry."""
+
+    has_unknown: bool  # the scale has 不了解
+    scored: bool  # the five-level scale's 0-100 score
+    weighted: bool  # category weights: the effective sample size beside the answers
+
+    @classmethod
+    def of(cls, round_):
+        """`round_`: a Round, or `RoundResults.rules` (the sealed values of a sealed round)."""
+        scale = round_.scale_def
+        return cls(
+            has_unknown=any(o.grade is Grade.UNKNOWN for o in scale.options),
+            scored=scale.scored,
+            weighted=round_.use_weights,
+        )
+
+
+def rules_by_round(points):
+    """[(rules, [rounds])]: rounds rated by the same rule together, oldest group first.
+
+    One description per distinct rule (`selectors.round_rules`, as each round was sealed:
+    `CityPoint.policy_rules`), so a page spanning rounds says where the rule changed.
+    """
+    groups = []
+    for point in points:
+        r, rules = point.round, point.policy_rules
+        for known, members in groups:
+            if known == rules:
+                members.append(r)
+                break
+        else:
+            groups.append((rules, [r]))
+    return groups
 
 
 def dimension_rows(dimensions):
@@ -178,6 +230,14 @@ class Overview:
     def completion_pct(self):
         return scoring.percent(self.completion)
 
+    @cached_property
+    def rules(self):
+        return round_rules(self.round, source=self.results.source)
+
+    @cached_property
+    def columns(self):  # read once per row of the ranking table: keep the first answer
+        return Columns.of(self.results.rules or self.round)
+
 
 def round_overview(round_, *, groups, previous=None):
     results = rated_round(round_, groups=groups)
@@ -217,6 +277,8 @@ class RankingRow:
         return {
             "satisfied": p["satisfied"], "basic": p["basic"], "dissatisfied": p["dissatisfied"],
             "unknown": p["unknown"], "positive": p["positive"], "interval": p["interval"],
+            "score": p["score"], "effective": p["effective"],
+            "below_minimum": d.below_minimum,
             "level": d.level.value, "level_label": d.level.label,
             "final": final.value, "final_label": final.label,
         }
@@ -243,11 +305,12 @@ SORTS = {
     "satisfied": lambda row: row.dimension.satisfied if row.dimension.valid else None,
     "dissatisfied": lambda row: row.dimension.dissatisfied if row.dimension.valid else None,
     "unknown": lambda row: row.dimension.unknown if row.dimension.answered else None,
+    "score": lambda row: row.dimension.score if row.dimension.valid else None,
     "change": lambda row: row.change,
     "name": lambda row: row.result.unit.code,
 }
 # A rank reads best ascending, a rate best descending: each key's natural first direction.
-DESCENDING_FIRST = {"positive", "valid", "satisfied", "change"}
+DESCENDING_FIRST = {"positive", "valid", "satisfied", "score", "change"}
 
 
 def ranking_tables(overview, *, dimension, unit_kind=None, group_id=None, final=None, sort="rank", descending=False):
@@ -325,7 +388,21 @@ class UnitPage:
     investigations: list
     rectifications: list
     pending: list  # headline kinds below standard still without an investigation conclusion
-    fingerprint: str = ""  # of the round's seal; "" when the figures come from the tallies
+    source: object = None  # where the round's figures come from (`selectors.results_source`)
+
+    @property
+    def fingerprint(self):
+        """The seal's fingerprint; "" when the figures come from the tallies."""
+        snapshot = getattr(self.source, "snapshot", None)
+        return snapshot.fingerprint if snapshot is not None else ""
+
+    @cached_property
+    def rules(self):
+        return round_rules(self.round, source=self.source)
+
+    @cached_property
+    def columns(self):  # read once per row of the ranking table: keep the first answer
+        return Columns.of(getattr(self.source, "rules", None) or self.round)
 
     @property
     def dims(self):
@@ -368,7 +445,7 @@ def unit_page(round_, unit, *, trend_rounds, q=""):
     everyone = [r.round_unit for r in results.units]
     member_ids = {r.round_unit.pk for r in members}
     detail = item_results(round_, everyone, source=results.source)
-    scale = round_.scale_def
+    scale = results.scale
     items = []
     for item in detail.items:
         own = detail.results[(ru.pk, item.pk)]
@@ -382,12 +459,17 @@ def unit_page(round_, unit, *, trend_rounds, q=""):
             )
         )
     labels, policy = results.labels, results.policy
+    # The round's pattern, not this unit's alone: a cell merged here must not come back by
+    # subtracting from the totals of the category in the 分类统计 sheet (breakdowns.suppress).
+    merged = round_suppression(round_, source=results.source).merged(ru.pk)
     breakdowns = [
         (
             kind.label,
             [
                 (row, Percents(row.result) if row.result else None)
-                for row in category_breakdown(detail.by_category[(ru.pk, results.items[kind].pk)], labels, scale, policy)
+                for row in category_breakdown(
+                    detail.by_category[(ru.pk, results.items[kind].pk)], labels, scale, policy, merged=merged,
+                )
             ],
         )
         for kind in HEADLINE_KINDS
@@ -423,7 +505,7 @@ def unit_page(round_, unit, *, trend_rounds, q=""):
             kind for kind in HEADLINE_KINDS
             if result.dimensions[kind].level is scoring.Level.BELOW and kind not in concluded
         ],
-        fingerprint=results.fingerprint,
+        source=results.source,
     )
 
 
@@ -456,7 +538,8 @@ class CityPoint:
     units: int
     city: dict  # kind -> pooled DimensionResult
     reaching: dict  # kind -> {goal: units}; "both" -> {goal: units meeting it on both}
-    rules: dict = field(default_factory=dict)  # rule label -> text, as the round applied them
+    rules: dict = field(default_factory=dict)  # rule label -> text, compact (`trend_rules`)
+    policy_rules: list = field(default_factory=list)  # `selectors.round_rules`, for the rule boxes
     rule_notes: list = field(default_factory=list)  # how its rules differ from the latest round's
     shortfall: object = None  # selectors.Shortfall when the data fall short, else None
     publish_reason: str = ""  # the written reason it was published with anyway
@@ -479,16 +562,17 @@ class CityPoint:
         return bool(self.rule_notes or self.shortfall)
 
 
-def round_rules(results):
-    """{label: text} of the rules a round was rated by (sealed values when sealed)."""
+def trend_rules(results):
+    """{label: text}: the rules that make rounds comparable or not (scale, thresholds, the
+    不了解 policy, weights), compactly, as the round was rated (sealed values when sealed)."""
     rules, policy = results.rules, results.policy
     if policy.weights:
         weighting = "加权：" + "、".join(
-            f"{results.labels.get(c, c)}×{Fraction(w)}" for c, w in sorted(policy.weights.items(), key=lambda x: str(x[0]))
+            f"{results.labels.get(c, c)}×{scoring.exact_text(w)}" for c, w in sorted(policy.weights.items(), key=lambda x: str(x[0]))
         )
     else:
         weighting = "不加权"
-    has_unknown = any(o.grade.value == "unknown" for o in results.scale.options)
+    has_unknown = any(o.grade is Grade.UNKNOWN for o in results.scale.options)
     return {
         "答案选项": results.scale.label,
         "满意单位线": f"{rules.positive_threshold}%",
@@ -528,7 +612,8 @@ def city_trends(rounds, *, groups):
                 units=len(results.units),
                 city=pooled(results),
                 reaching=reaching,
-                rules=round_rules(whole),
+                rules=trend_rules(whole),
+                policy_rules=round_rules(r, source=whole.source),
                 shortfall=shortfall if shortfall.flagged else None,
                 publish_reason=whole.snapshot.publish_reason if whole.snapshot is not None else "",
                 fingerprint=whole.fingerprint,

@@ -32,7 +32,7 @@ class BelowStandard:
 
     @property
     def positive_pct(self):
-        return scoring.percent(self.dimension.positive)
+        return self.dimension.positive_text
 
     @property
     def sample_warning(self):
