@@ -5,7 +5,7 @@ seed makes the demo the same every time.
 """
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import Group, User

@@ -7,7 +7,6 @@ from django.urls import reverse
 
 from surveys import scoring
 from surveys.models import ItemKind, Round, RoundStatus
-from surveys.results import dashboards
 from surveys.selectors import round_results
 from tests import factories
 
