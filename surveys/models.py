@@ -381,6 +381,52 @@ class Tally(models.Model):
         ]
 
 
+class ResultSnapshot(models.Model):
+    """The results of a closed round as they stood at the close, and the seal over them.
+
+    Dashboards and files of a closed or published round read `results` (and `detail`),
+    never the tallies: what is shown is what was sealed. `parts` holds a digest per part of
+    the round (policy, questionnaire, categories, and per unit its ballots, counters and
+    tallies, by stable ids) and `mac` is the HMAC-SHA256 of `parts` under SURVEY_SEAL_KEY, a
+    key kept outside the database. See surveys/snapshots.py and docs/design.md (Sealing).
+    """
+
+    round = models.OneToOneField(
+        Round, on_delete=models.CASCADE, related_name="snapshot", verbose_name="测评轮次"
+    )
+    # Policy, categories, questionnaire, and per unit its names as at close, its counters
+    # and its headline counts by category and option.
+    results = models.JSONField("结果快照")
+    # Per unit, the counts of every other rated item (read by the unit page and the files).
+    detail = models.JSONField("分项指标快照")
+    parts = models.JSONField("分项摘要")
+    mac = models.CharField("封存签名", max_length=64)
+    sealed_at = models.DateTimeField("封存时间", default=timezone.now)
+    sealed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name="封存人",
+    )
+    # Written when the round was published with too little data (not part of the seal, like
+    # the investigations recorded after the close).
+    publish_reason = models.TextField("数据不足仍发布的理由", blank=True)
+
+    class Meta:
+        verbose_name = "结果快照"
+        verbose_name_plural = "结果快照"
+
+    def __str__(self):
+        return f"{self.round} · {self.fingerprint}"
+
+    @property
+    def fingerprint(self):
+        """The seal's first 16 hex digits in groups of 4: short enough to read off paper."""
+        return fingerprint(self.mac)
+
+
+def fingerprint(mac):
+    return " ".join(mac[i:i + 4] for i in range(0, 16, 4)).upper() if mac else ""
+
+
 class CodeStatus(models.TextChoices):
     UNUSED = "unused", "未使用"
     # Consumed by a ballot that still waits in PendingBallot; the mixer makes it USED in the
@@ -490,6 +536,8 @@ class PaperBatchStatus(models.TextChoices):
     KEYING = "keying", "录入中"
     RECONCILING = "reconciling", "待核对"
     COUNTED = "counted", "已计入"
+    # Left unfinished when the round closed and, by a recorded decision, not counted.
+    DISCARDED = "discarded", "已放弃（未计入）"
 
 
 class PaperBatch(models.Model):

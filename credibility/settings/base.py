@@ -181,6 +181,12 @@ CONTENT_SECURITY_POLICY = {
 # Key for the keyed hash and encryption of access codes. It lives outside the database so
 # that a copy of the database alone reveals no unused code.
 SURVEY_CODE_KEY = os.environ.get("SURVEY_CODE_KEY", "")
+# Key of the seal (HMAC-SHA256) over a closed round's results, ballots and rules. Outside the
+# database, so that database access alone cannot re-seal a changed round (docs/design.md).
+SURVEY_SEAL_KEY = os.environ.get("SURVEY_SEAL_KEY", "")
+# Publishing a round whose ballots fall below this share (%) of the planned sample, or with
+# units without data, needs a written acknowledgment.
+SURVEY_PUBLISH_MIN_TURNOUT = int(os.environ.get("SURVEY_PUBLISH_MIN_TURNOUT", 50))
 
 # The address printed on code slips and in their QR codes, e.g. https://cy.example.gov.cn/s/;
 # empty: the address the staff member's browser used.

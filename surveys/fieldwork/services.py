@@ -135,7 +135,11 @@ def _require_open(round_):
 @transaction.atomic
 def paper_forms_set(*, round_unit, issued, actor):
     """Record how many paper forms were handed out for a unit (发出票数)."""
-    locked = RoundUnit.objects.select_for_update().get(pk=round_unit.pk)
+    locked = RoundUnit.objects.select_for_update().select_related("round").get(pk=round_unit.pk)
+    if locked.round.status not in (RoundStatus.DRAFT, RoundStatus.OPEN):
+        # The count is sealed at the close with the ballots; changing it afterwards would
+        # read as tampering when the seal is verified.
+        raise ValidationError("本轮测评已结束并封存，纸质票发出数不能再修改。", code="round_closed")
     if issued < locked.paper_ballots:
         raise ValidationError(
             f"已录入 {locked.paper_ballots} 张纸质票，发出票数不能少于此数。", code="below_keyed"

@@ -22,6 +22,8 @@ from .round_report import (
     actor_name,
     conclusion_text,
     policy_notes,
+    seal_footer,
+    seal_notes,
 )
 
 FEEDBACK_RANKING_NOTE = (
@@ -173,7 +175,7 @@ def _follow_up_sheet(wb, ctx, result, footer):
 def build_unit_feedback(ctx, result, out):
     """Write one unit's feedback workbook to a path or file."""
     unit = result.unit
-    footer = f"{unit.name} · {ctx.round.name} 结果反馈"
+    footer = f"{unit.name} · {ctx.round.name} 结果反馈 · {seal_footer(ctx.results)}"
     wb = new_workbook()
     pairs = [
         ("单位", unit.name),
@@ -188,7 +190,7 @@ def build_unit_feedback(ctx, result, out):
         ("生成时间", f"{timezone.localtime(ctx.now):%Y-%m-%d %H:%M}"),
         ("生成人", actor_name(ctx.user)),
         *ctx.policy,
-        ("封存摘要", ctx.round.seal_digest or "未封存"),
+        *seal_notes(ctx.results),
     ]
     notes_sheet(wb, "说明", f"{unit.name} {ctx.round.name} 测评结果反馈", pairs, footer=footer)
     _results_sheet(wb, ctx, result, footer)

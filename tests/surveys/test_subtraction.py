@@ -39,7 +39,6 @@ from surveys.models import HEADLINE_KINDS, Channel, ItemKind, RespondentCategory
 from surveys.reports.feedback import build_feedback_zip, feedback_context
 from surveys.reports.raw_export import BallotRows, write_ballots_xlsx
 from surveys.reports.round_report import build_round_report
-from surveys.results import dashboards
 from tests import factories
 
 # --- the auditor: which hidden cells follow from the published sums -------------------------
@@ -238,7 +237,6 @@ def season(db):
     ballots_mix(round_=r, minimum=1)  # counted, as the close would
     Round.objects.filter(pk=r.pk).update(status=RoundStatus.PUBLISHED)
     r.refresh_from_db()
-    dashboards.cache_clear()
     return r
 
 

@@ -21,11 +21,6 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fresh_results():
-    """Rated results are kept per process; each test starts without them."""
-    dashboards.cache_clear()
-
 SELECTION = ItemKind.SELECTION
 
 
