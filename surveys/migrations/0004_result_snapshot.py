@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('surveys', '0002_default_categories'),
+        ('surveys', '0003_pending_ballots_and_counters'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

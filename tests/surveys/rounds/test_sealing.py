@@ -308,6 +308,7 @@ def test_reopen_drops_the_seal_and_the_next_close_seals_again(closed, staff):
     old = r.snapshot.mac
     services.round_reopen(round_=r, reason="补录遗漏的纸质票", actor=staff)
     assert not ResultSnapshot.objects.filter(round=r).exists()
+    first.round.refresh_from_db()  # ballots are checked against the round as read, now open
     factories.ballots(first, [1])
     round_close(round_=r, actor=staff)
     r.refresh_from_db()

@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from surveys.ballots import ballot_submit
+from surveys.ballots import ballot_submit, ballots_mix
 from surveys.models import Channel, Investigation, ItemKind, RespondentCategory, ScaleKey, Tally
 from surveys.reports.round_report import build_round_report
 from surveys.results.dashboards import pooled
@@ -41,6 +41,7 @@ def fill(r, rng):
                 answers[item.pk] = min(values[-1], max(1, int(rng.triangular(1, values[-1] + 1, 1 + lean))))
             ballot_submit(round_unit=ru, category=rng.choice(categories), channel=Channel.ONLINE,
                           answers=answers, opinion="意见" if rng.random() < 0.1 else "")
+    ballots_mix(round_=r, minimum=1)  # count them now: results read the tallies of an open round
 
 
 def seen(results):

@@ -90,6 +90,7 @@ def test_open_with_no_units_is_refused_on_the_confirmation_page(client, staff):
 def test_open_close_publish_through_the_buttons(client, staff):
     r = factories.round_([factories.unit()], status=RoundStatus.DRAFT, planned=4)
     assert client.post(f"/rounds/{r.pk}/open/")["Location"] == f"/rounds/{r.pk}/"
+    r.refresh_from_db()  # ballots are checked against the round as read, now open
     factories.ballots(r.round_units.get(), [1, 1, 2, 3])
     # The close runs as a job: the page goes to the job, which stops intake and seals.
     response = client.post(f"/rounds/{r.pk}/close/")
