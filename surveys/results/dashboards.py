@@ -18,18 +18,17 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from django.db.models import Count, Sum
+from django.db.models import Case, Count, Sum, When
 
-from accounts.roles import MANAGE
+from accounts.roles import MANAGE, VIEW_RESULTS
 from surveys import scoring
 from surveys.breakdowns import category_breakdown
 from surveys.models import (
     HEADLINE_KINDS, Ballot, Investigation, Rectification, Round, RoundCategory, RoundStatus,
     RoundUnit,
 )
-from surveys.selectors import (
-    UNIT_ORDER, RoundResults, category_totals, item_results, round_results, round_turnout,
-)
+from surveys.selectors import RoundResults, category_totals, item_results, round_results, round_turnout
+from units.models import UnitKind
 
 # The policy's goals, "两年两提高，五年大提升": positive >= 80% within two years, >= 90% within
 # five, each with more satisfied than dissatisfied answers.
@@ -166,8 +165,9 @@ def result_rounds(user):
 
 
 def live_rounds(user):
-    """Open rounds whose turnout a user may watch (staff only: nothing is published yet)."""
-    if user.has_perm(MANAGE):
+    """Open rounds whose turnout a user may watch: anyone who reads results (the screen
+    shows counts of ballots only, never an answer or a rate, so nothing is published early)."""
+    if user.has_perm(VIEW_RESULTS):
         return Round.objects.open()
     return Round.objects.none()
 
@@ -559,16 +559,45 @@ def city_trends(rounds, *, groups):
 
 # --- live turnout -------------------------------------------------------------------------
 
+# The wall screen (大屏) shows pages of LIVE_COLUMNS columns of LIVE_ROWS lines each, sized in
+# viewport units (static/css/dashboards.css uses the same numbers), so a page fits any screen
+# without scrolling; the screen turns its pages by itself.
+LIVE_COLUMNS = 3
+LIVE_ROWS = 13
+
 
 @dataclass
 class LiveGroup:
     group: object
     turnouts: list  # [selectors.Turnout]
 
+    @property
+    def received(self):
+        return sum(t.received for t in self.turnouts)
+
+    @property
+    def issued(self):
+        return sum(t.issued for t in self.turnouts)
+
+
+@dataclass
+class LiveLine:
+    """One line of a live page: a group's heading (maybe continued) or one unit."""
+
+    group: LiveGroup
+    turnout: object = None  # selectors.Turnout; None for a heading
+    continued: bool = False
+
 
 def live_turnout(round_, *, groups):
-    """Per unit: ballots received against codes and paper forms issued. No answers, no rates."""
-    round_units = RoundUnit.objects.filter(round=round_).select_related("unit__group").order_by(*UNIT_ORDER)
+    """Per unit: ballots received against codes and paper forms issued. No answers, no rates.
+
+    Districts before departments, as the policy lists them; then the registry order.
+    """
+    round_units = RoundUnit.objects.filter(round=round_).select_related("unit__group").order_by(
+        Case(When(unit__kind=UnitKind.DISTRICT, then=0), default=1),
+        "unit__group__order", "unit__group__name", "unit__order", "unit__code",
+    )
     if groups is not None:
         round_units = round_units.filter(unit__group__in=groups)
     by_group = {}
@@ -576,3 +605,27 @@ def live_turnout(round_, *, groups):
         group = turnout.round_unit.unit.group
         by_group.setdefault(group.pk, LiveGroup(group, [])).turnouts.append(turnout)
     return list(by_group.values())
+
+
+def live_pages(groups, *, rows=LIVE_ROWS, columns=LIVE_COLUMNS):
+    """Lay the groups out in pages of up to `columns` columns of up to `rows` lines:
+    [page [column [LiveLine]]].
+
+    Each group starts with its heading, never on a column's last line; a group that runs
+    past a column goes on in the next one (or on the next page) under its heading again,
+    marked continued.
+    """
+    if rows < 2:
+        raise ValueError("a column needs room for a heading and a unit")
+    laid = [[]]
+    for group in groups:
+        if rows - len(laid[-1]) < (2 if group.turnouts else 1):
+            laid.append([])
+        laid[-1].append(LiveLine(group))
+        for turnout in group.turnouts:
+            if len(laid[-1]) == rows:
+                laid.append([LiveLine(group, continued=True)])
+            laid[-1].append(LiveLine(group, turnout))
+    if laid[-1] == [] and len(laid) > 1:
+        laid.pop()
+    return [laid[start:start + columns] for start in range(0, len(laid), columns)]

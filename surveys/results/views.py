@@ -228,18 +228,30 @@ def trends(request):
 
 @results_required
 def live(request, pk):
+    """The wall screen: pages of units that turn by themselves (JavaScript), or, without it,
+    `?page=N` with links and a refresh that moves on to the next page."""
     round_ = get_object_or_404(dashboards.live_rounds(request.user), pk=pk)
-    groups = dashboards.live_turnout(round_, groups=visible_groups(request.user))
+    scope = visible_groups(request.user)
+    groups = dashboards.live_turnout(round_, groups=scope)
     turnouts = [t for g in groups for t in g.turnouts]
+    pages = dashboards.live_pages(groups)
+    try:
+        current = min(max(int(request.GET.get("page", 1)), 1), len(pages))
+    except ValueError:
+        current = 1
     return render(
         request,
         "surveys/dashboards/live.html",
         {
             "round": round_,
-            "groups": groups,
+            "pages": pages,
+            "current": current,
+            "next_page": current % len(pages) + 1,
+            "units": len(turnouts),
             "received": sum(t.received for t in turnouts),
             "issued": sum(t.issued for t in turnouts),
             "planned": sum(t.round_unit.planned_sample for t in turnouts),
             "refresh": LIVE_REFRESH_SECONDS,
+            "scoped": scope is not None,
         },
     )
