@@ -196,11 +196,13 @@ def feedback_zip_filename(round_):
     return f"{round_.name}-各单位结果反馈.zip"
 
 
-def build_feedback_zip(ctx, out):
+def build_feedback_zip(ctx, out, progress=None):
     """Write every unit's feedback workbook in the context's scope into one .zip."""
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for result in ctx.units:
+        for done, result in enumerate(ctx.units, start=1):
             # One unit's workbook is small; it is built in memory and dropped at once.
             buffer = io.BytesIO()
             build_unit_feedback(ctx, result, buffer)
             archive.writestr(feedback_filename(ctx.round, result.unit), buffer.getvalue())
+            if progress:
+                progress(done, len(ctx.units), result.unit.name)
