@@ -367,6 +367,8 @@ class CodeBatch(models.Model):
     round_unit = models.ForeignKey(
         RoundUnit, on_delete=models.PROTECT, related_name="code_batches", verbose_name="参评单位"
     )
+    # 第 1 批 is the unit's first batch in the round; assigned under the unit's row lock.
+    number = models.PositiveIntegerField("批次号")
     size = models.PositiveIntegerField("数量")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
@@ -380,9 +382,12 @@ class CodeBatch(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = "测评码批次"
         verbose_name_plural = "测评码批次"
+        constraints = [
+            models.UniqueConstraint(fields=["round_unit", "number"], name="code_batch_number_once"),
+        ]
 
     def __str__(self):
-        return f"{self.round_unit.unit} 第{self.pk}批（{self.size}个）"
+        return f"{self.round_unit.unit} 第{self.number}批（{self.size}个）"
 
 
 class AccessCode(models.Model):

@@ -136,6 +136,7 @@ X_FRAME_OPTIONS = "DENY"
 # Key for the keyed hash and encryption of access codes. It lives outside the database so
 # that a copy of the database alone reveals no unused code.
 SURVEY_CODE_KEY = os.environ.get("SURVEY_CODE_KEY", "")
+SURVEY_PUBLIC_URL = os.environ.get("SURVEY_PUBLIC_URL", "")  # the questionnaire (/s/) as phones reach it
 
 # Largest spreadsheet accepted for imports, in bytes.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 5 * 1024 * 1024))

@@ -11,11 +11,11 @@ third person has resolved every difference. Every ballot still goes through ball
 (收回 ≤ 发出 is checked there).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from audit.services import audit_record
@@ -45,7 +45,9 @@ def codes_issue(*, round_unit, size, actor):
         raise ValidationError("本轮测评已结束，不能再发放测评码。", code="round_finished")
     if not 1 <= size <= MAX_BATCH_SIZE:
         raise ValidationError(f"每批测评码数量应在 1 至 {MAX_BATCH_SIZE} 之间。", code="bad_size")
-    batch = CodeBatch(round_unit=round_unit, size=size, created_by=actor)
+    batch = CodeBatch(
+        round_unit=round_unit, number=batch_number_next(round_unit=round_unit), size=size, created_by=actor
+    )
     batch.full_clean()
     batch.save()
     plain = set()
@@ -65,10 +67,23 @@ def codes_issue(*, round_unit, size, actor):
     return batch, plain
 
 
+def batch_number_next(*, round_unit):
+    """The unit's next batch number (1 for its first), read under the unit's row lock.
+
+    Call inside the transaction that saves the batch: the lock holds until it commits, so two
+    staff issuing for one unit at once get 1 and 2, never 1 twice.
+    """
+    list(RoundUnit.objects.select_for_update().filter(pk=round_unit.pk).values_list("pk"))
+    last = CodeBatch.objects.filter(round_unit=round_unit).aggregate(n=Max("number"))["n"]
+    return (last or 0) + 1
+
+
 @transaction.atomic
 def codes_void(*, batch, actor, reason=""):
     """Void a batch's unused codes (slips lost, misprinted); used codes stay used."""
     batch = CodeBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.round_unit.round.status not in (RoundStatus.DRAFT, RoundStatus.OPEN):
+        raise ValidationError("本轮测评已结束，测评码已不能使用，无需作废。", code="round_finished")
     if batch.voided_at:
         raise ValidationError("该批测评码已作废。", code="already_void")
     voided = AccessCode.objects.filter(batch=batch, status=CodeStatus.UNUSED).update(
@@ -113,7 +128,9 @@ def _require_open(round_):
 @transaction.atomic
 def paper_forms_set(*, round_unit, issued, actor):
     """Record how many paper forms were handed out for a unit (发出票数)."""
-    locked = RoundUnit.objects.select_for_update().get(pk=round_unit.pk)
+    locked = RoundUnit.objects.select_for_update().select_related("round").get(pk=round_unit.pk)
+    if locked.round.status not in (RoundStatus.DRAFT, RoundStatus.OPEN):
+        raise ValidationError("本轮测评已结束，发出票数不能再修改。", code="round_finished")
     if issued < locked.paper_ballots:
         raise ValidationError(
             f"已录入 {locked.paper_ballots} 张纸质票，发出票数不能少于此数。", code="below_keyed"
