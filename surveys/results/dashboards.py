@@ -205,6 +205,7 @@ class Overview:
     results: object  # selectors.RoundResults, limited to the user's groups
     previous: Round | None
     previous_ranks: dict  # unit_id -> ranks dict of the previous round
+    previous_positive: dict  # unit_id -> {kind: positive rate or None} of the previous round
     city: dict  # kind -> pooled DimensionResult
     finals: list  # [(FinalClass, count)]
     online: int
@@ -225,7 +226,12 @@ class Overview:
 
     @property
     def groups(self):
-        return list(self.results.by_group())
+        return list(self.by_group())
+
+    def by_group(self):
+        """{group: [UnitResult]}, districts' groups before departments', as the policy lists them."""
+        grouped = self.results.by_group()
+        return {g: grouped[g] for g in sorted(grouped, key=lambda g: g.kind != UnitKind.DISTRICT)}
 
     @property
     def city_rows(self):
@@ -243,15 +249,20 @@ class Overview:
 def round_overview(round_, *, groups, previous=None):
     results = rated_round(round_, groups=groups)
     ids = [r.round_unit.pk for r in results.units]
-    previous_ranks = {}
+    previous_ranks, previous_positive = {}, {}
     if previous is not None:
-        previous_ranks = {r.unit.pk: r.ranks for r in rated_round(previous, groups=groups).units}
+        before = rated_round(previous, groups=groups).units
+        previous_ranks = {r.unit.pk: r.ranks for r in before}
+        previous_positive = {
+            r.unit.pk: {kind: d.positive if d.valid else None for kind, d in r.dimensions.items()} for r in before
+        }
     finals = Counter(r.final for r in results.units)
     return Overview(
         round=round_,
         results=results,
         previous=previous,
         previous_ranks=previous_ranks,
+        previous_positive=previous_positive,
         city=pooled(round_, ids, results.items),
         finals=[(f, finals.get(f, 0)) for f in FINAL_ORDER if finals.get(f) or f is not scoring.FinalClass.NO_DATA],
         online=sum(r.round_unit.online_ballots for r in results.units),
@@ -267,6 +278,7 @@ class RankingRow:
     rank: int | None
     previous_rank: int | None
     in_previous: bool
+    previous_positive: Fraction | None = None
 
     @property
     def pct(self):
@@ -290,6 +302,24 @@ class RankingRow:
             return None
         return self.previous_rank - self.rank
 
+    @property
+    def rate_change(self):
+        """The positive rate now minus in the previous round (exact), or None."""
+        if not self.dimension.valid or self.previous_positive is None:
+            return None
+        return self.dimension.positive - self.previous_positive
+
+    @property
+    def rate_change_text(self):
+        """The rate's change in percentage points for display: ("up" | "down" | "same", "2.3")."""
+        delta = self.rate_change
+        if delta is None:
+            return None
+        if delta == 0:
+            return ("same", "0")
+        points = scoring.percent(abs(delta)).rstrip("%")
+        return ("up" if delta > 0 else "down", points if points != "0.0" else "<0.1")
+
 
 @dataclass
 class RankingTable:
@@ -306,10 +336,11 @@ SORTS = {
     "dissatisfied": lambda row: row.dimension.dissatisfied if row.dimension.valid else None,
     "unknown": lambda row: row.dimension.unknown if row.dimension.answered else None,
     "change": lambda row: row.change,
+    "rate_change": lambda row: row.rate_change,
     "name": lambda row: row.result.unit.code,
 }
 # A rank reads best ascending, a rate best descending: each key's natural first direction.
-DESCENDING_FIRST = {"positive", "valid", "satisfied", "change"}
+DESCENDING_FIRST = {"positive", "valid", "satisfied", "change", "rate_change"}
 
 
 def ranking_tables(overview, *, dimension, unit_kind=None, group_id=None, final=None, sort="rank", descending=False):
@@ -317,7 +348,7 @@ def ranking_tables(overview, *, dimension, unit_kind=None, group_id=None, final=
     key = SORTS[sort]
     ranks_key = dimension
     tables = []
-    for group, members in overview.results.by_group().items():
+    for group, members in overview.by_group().items():
         if unit_kind and group.kind != unit_kind:
             continue
         if group_id and group.pk != group_id:
@@ -334,6 +365,7 @@ def ranking_tables(overview, *, dimension, unit_kind=None, group_id=None, final=
                     rank=result.ranks.get(ranks_key),
                     previous_rank=previous.get(ranks_key) if previous else None,
                     in_previous=previous is not None,
+                    previous_positive=overview.previous_positive.get(result.unit.pk, {}).get(dimension),
                 )
             )
         present = [row for row in table.rows if key(row) is not None]

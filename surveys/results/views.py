@@ -10,10 +10,11 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
 from accounts.roles import results_required, visible_groups
+from audit.services import audit_record
 from surveys.models import HEADLINE_KINDS, ItemKind, RoundUnit
 from units.models import UnitKind
 
-from . import charts, dashboards
+from . import charts, dashboards, export
 
 LIVE_REFRESH_SECONDS = 10
 
@@ -69,6 +70,21 @@ def _result_round(request, pk):
     return get_object_or_404(dashboards.result_rounds(request.user), pk=pk)
 
 
+def _wants_export(request):
+    return request.GET.get("export") == "xlsx"
+
+
+def _export(request, *, page, filename, title, sheets, round_=None):
+    """Send a page's tables as .xlsx; recorded like every report download (全程记实)."""
+    groups = visible_groups(request.user)
+    audit_record(
+        actor=request.user, action="download report", obj=round_, source="web",
+        changes={"file": f"dashboard_{page}", "filename": filename,
+                 "scope": "全部单位" if groups is None else [g.name for g in groups]},
+    )
+    return export.xlsx_response(filename, title, sheets)
+
+
 @results_required
 def index(request):
     return render(
@@ -92,6 +108,11 @@ def round_overview(request, pk):
     form = RankingFilterForm(request.GET, overview.groups)
     options = form.options()
     tables = dashboards.ranking_tables(overview, **options)
+    if _wants_export(request):
+        label = ItemKind(options["dimension"]).label
+        return _export(request, page="round", round_=round_, filename=f"{round_.name}-结果总览.xlsx",
+                       title=f"{round_.name} 结果总览（{label}）",
+                       sheets=export.overview_sheets(overview, tables, label))
     return render(
         request,
         "surveys/dashboards/round.html",
@@ -135,6 +156,9 @@ def unit_detail(request, pk, unit_pk):
         raise Http404
     q = request.GET.get("q", "").strip()[:50]
     page = dashboards.unit_page(round_, unit, trend_rounds=dashboards.result_rounds(request.user), q=q)
+    if _wants_export(request):
+        return _export(request, page="unit", round_=round_, filename=f"{round_.name}-{unit.name}.xlsx",
+                       title=f"{unit.name} · {round_.name}", sheets=export.unit_sheets(page))
     trend_labels = [str(p.round.year) for p in page.trend]
     trend_chart = charts.line_chart(
         trend_labels,
@@ -182,6 +206,9 @@ def _floor(trend):
 def trends(request):
     groups = visible_groups(request.user)
     points = dashboards.city_trends(dashboards.result_rounds(request.user), groups=groups)
+    if _wants_export(request):
+        return _export(request, page="trends", filename="历年走势.xlsx", title="全市历年走势" if groups is None
+                       else "查看范围内历年走势", sheets=export.trend_sheets(points, dashboards.GOALS))
     labels = [str(p.round.year) for p in points]
     rate_chart = charts.line_chart(
         labels,

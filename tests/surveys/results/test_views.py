@@ -105,7 +105,7 @@ def test_the_wall_screen_pages_by_itself_and_without_javascript(client, data):
         r.round_units.create(unit=factories.unit(f"新区{i:02d}", extra), planned_sample=50)
     login(client, factories.leader())
     first = client.get(reverse("dashboards:live", args=[r.pk])).content.decode()
-    assert first.count("data-live-page=") == 2  # 47 units and 4 headings: two pages of 3 × 12 lines
+    assert first.count("data-live-page=") == 2  # 47 units under 4 headings: two pages of 3 × 13 lines
     assert 'data-live-page="2" aria-label="第 2 屏" hidden' in first
     assert '<noscript><meta http-equiv="refresh" content="10;url=?page=2"></noscript>' in first
     second = client.get(reverse("dashboards:live", args=[r.pk]) + "?page=2").content.decode()
