@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Case, Count, When
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -12,7 +12,7 @@ from surveys.models import Rectification
 
 from . import services, xlsx
 from .forms import GroupForm, ImportForm, UnitFilterForm, UnitForm
-from .models import Unit, UnitGroup
+from .models import Unit, UnitGroup, UnitKind
 
 
 class UnitListView(StaffRequiredMixin, ListView):
@@ -23,7 +23,7 @@ class UnitListView(StaffRequiredMixin, ListView):
     def get_queryset(self):
         self.filter_form = UnitFilterForm(self.request.GET or None)
         queryset = Unit.objects.select_related("group").annotate(rounds=Count("round_units")).order_by(
-            "kind", "group__order", "order", "code")
+            Case(When(kind=UnitKind.DISTRICT, then=0), default=1), "group__order", "order", "code")
         return self.filter_form.filter(queryset)
 
     def get_context_data(self, **kwargs):

@@ -108,7 +108,7 @@ def _results_sheet(wb, ctx, result, footer):
 
 
 def _trend_sheet(wb, ctx, result, footer):
-    columns = [Column("测评轮次", width=30), Column("年度", "int")]
+    columns = [Column("测评轮次", width=30), Column("年度", "year")]
     for kind in HEADLINE_KINDS:
         columns += [Column(f"{kind.label}（满意+基本满意）", "percent", width=22), Column(f"{kind.label}等次", "level", width=22)]
     columns += [Column("总体等次", "level"), Column("类别", "level"), Column("综合组内排名", "int")]

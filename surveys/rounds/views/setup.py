@@ -31,10 +31,11 @@ class RoundListView(StaffRequiredMixin, ListView):
     context_object_name = "rounds"
 
     def get_queryset(self):
+        # Newest first, like the home page (an aggregate drops the model's default ordering).
         return Round.objects.annotate(
             planned=Sum("round_units__planned_sample"),
             collected=Sum(F("round_units__online_ballots") + F("round_units__paper_ballots")),
-        )
+        ).order_by("-year", "-opens_at", "-id")
 
 
 def _context(round_, step, **extra):

@@ -112,3 +112,13 @@ def test_zip_holds_one_workbook_per_unit(data, django_assert_max_num_queries):
         assert names == [feedback_filename(data["round"], x.unit) for x in ctx.units]
         wb = openpyxl.load_workbook(io.BytesIO(archive.read(names[0])))
         assert wb["说明"]["B3"].value == ctx.units[0].unit.name
+
+
+def test_the_trend_sheet_shows_years_without_a_thousands_separator(data):
+    r, unit = data["round"], data["units"][0]
+    ctx = feedback_context(r, unit=unit)
+    wb = read(ctx, ctx.units[0])
+    ws = wb["历次测评"]
+    column = [c.value for c in ws[1]].index("年度")
+    years = [row[column] for row in ws.iter_rows(min_row=2) if row[column].value is not None]
+    assert years and all(c.value == r.year and c.number_format == "0" for c in years)

@@ -87,3 +87,16 @@ def test_rectification_created_updated_and_seen_from_next_round(setup, client):
     page = client.get(f"/rounds/{later.pk}/units/{later_ru.pk}/")
     assert "以往测评的整改" in page.content.decode() and "开展专项整治" in page.content.decode()
     assert "开展专项整治" in client.get(f"/units/{bad.unit.pk}/").content.decode()
+
+
+def test_the_investigation_form_shows_the_units_figures(setup, client):
+    """Regression: whoever recorded a conclusion saw none of the unit's figures."""
+    r, bad = setup["round"], setup["bad"]
+    client.force_login(setup["staff"])
+    page = client.get(f"/rounds/{r.pk}/investigations/{bad.pk}/{ItemKind.SELECTION}/").content.decode()
+    table = page.split('data-table="figures"')[1].split("</table>")[0]
+    result = next(u for u in round_results(r).units if u.round_unit.pk == bad.pk)
+    selection = result.dimensions[ItemKind.SELECTION]
+    assert scoring.percent(selection.positive) in table and selection.level.label in table
+    assert scoring.percent(result.dimensions[ItemKind.CONDUCT].positive) in table
+    assert "（本次调查）" in table.split(ItemKind.CONDUCT.label)[0]  # the selection row is marked

@@ -206,3 +206,15 @@ def test_investigation_form_records_a_conclusion(client, staff):
     page = client.get(f"/rounds/{r.pk}/investigations/").content.decode()
     assert "群众不满意单位" in page and "待调查" in page  # conduct dimension still pending
     assert "群众不满意单位" in client.get(f"/rounds/{r.pk}/units/{ru.pk}/").content.decode()
+
+
+def test_rounds_are_listed_newest_first_like_the_home_page(client, staff):
+    """Regression: the round list showed the oldest round first, the home page the newest."""
+    unit = factories.unit()
+    for year in (2024, 2026, 2025):
+        factories.round_([unit], year=year, status=RoundStatus.PUBLISHED)
+    years = [r.year for r in Round.objects.all()]
+    for url in ("/rounds/", "/"):
+        page = client.get(url).content.decode()
+        shown = sorted(years, key=lambda y: page.index(f"{y}年度测评"))
+        assert shown == [2026, 2025, 2024], url
