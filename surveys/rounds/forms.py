@@ -7,7 +7,7 @@ from django.forms import modelformset_factory
 from django.utils.translation import gettext_lazy as _
 
 from surveys import scoring
-from surveys.models import Item, Rectification, RespondentCategory, Round
+from surveys.models import Item, ItemKind, Rectification, RespondentCategory, Round
 from units.models import Unit, UnitKind
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -104,6 +104,9 @@ class ItemForm(forms.ModelForm):
             # Disabled: whatever a request sends, the value is the initial True.
             self.fields["required"].disabled = True
             self.initial["required"] = True
+        elif self.instance.kind == ItemKind.OPINION:
+            # The opinion is free text, never required on a ballot: a tick here would mislead.
+            self.fields["required"].disabled = True
 
     def changed_fields(self):
         """{field: new value} of what the user changed (a headline's 必答 always True)."""
