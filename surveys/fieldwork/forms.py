@@ -13,7 +13,7 @@ from .services import MAX_BATCH_SIZE
 
 class IssueCodesForm(forms.Form):
     size = forms.IntegerField(
-        label="本批数量", min_value=1, max_value=MAX_BATCH_SIZE, initial=100,
+        label="本批数量", min_value=1, max_value=MAX_BATCH_SIZE,
         error_messages={
             "min_value": "数量至少为 1。",
             "max_value": f"每批最多 {MAX_BATCH_SIZE} 个。",

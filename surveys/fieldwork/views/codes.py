@@ -109,16 +109,23 @@ def round_issue(request, pk):
     return render(request, "surveys/fieldwork/round.html", _round_context(request, round_, form), status=400)
 
 
+DEFAULT_MARGIN = 10  # percent, as the round page proposes
+
+
 def _unit_context(request, round_unit, **forms):
     counted = code_counts(RoundUnit.objects.filter(pk=round_unit.pk)).get()
     _url, warning = slip_address(request)
+    # Propose what tops the unit up to its planned sample plus the usual margin; a unit that
+    # holds enough gets no proposal (a replacement batch is sized by whoever asks for it).
+    [plan] = codes_plan(RoundUnit.objects.filter(pk=round_unit.pk), margin=DEFAULT_MARGIN)
     return {
         "ru": round_unit,
         "round": round_unit.round,
         "counts": counted,
         "batches": round_unit.code_batches.select_related("created_by"),
         "paper_batches": round_unit.paper_batches.all(),
-        "issue_form": forms.get("issue_form") or IssueCodesForm(),
+        "issue_form": forms.get("issue_form") or IssueCodesForm(initial={"size": plan.to_issue or None}),
+        "plan": plan, "default_margin": DEFAULT_MARGIN,
         "forms_form": forms.get("forms_form")
         or PaperFormsIssuedForm(round_unit=round_unit, initial={"issued": round_unit.paper_forms_issued}),
         "batch_form": forms.get("batch_form") or PaperBatchForm(),

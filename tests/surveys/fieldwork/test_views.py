@@ -144,3 +144,17 @@ def test_a_finished_round_offers_no_printing_voiding_or_forms_issued(staff_clien
     assert response.status_code == 400
     ru.refresh_from_db()
     assert ru.paper_forms_issued == 0
+
+
+def test_a_units_batch_is_proposed_from_its_planned_sample(staff_client, city):
+    """Regression: a batch defaulted to 100 codes whatever the unit's planned sample."""
+    from surveys.models import RoundUnit
+
+    ru = city["round"].round_units.first()
+    RoundUnit.objects.filter(pk=ru.pk).update(planned_sample=150)
+    page = staff_client.get(reverse("fieldwork:unit", args=[ru.pk])).content.decode()
+    assert 'name="size" id="id_size" min="1" max="5000" value="165"' in page
+    codes_issue(round_unit=ru, size=165, actor=staff_client.user)
+    page = staff_client.get(reverse("fieldwork:unit", args=[ru.pk])).content.decode()
+    assert 'id="id_size" min="1" max="5000" value=""' in page  # enough already: nothing proposed
+    assert "已有有效测评码 165 个" in page
