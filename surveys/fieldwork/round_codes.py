@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, Q, When
+from django.utils.translation import gettext as _
 
 from audit.models import AuditEntry
 from jobs.services import JobFailed
@@ -52,7 +53,7 @@ def codes_issue_round(*, round_units, margin, actor, progress=None):
     Batches are at most MAX_BATCH_SIZE codes; a larger need gets several batches.
     """
     if not 0 <= margin <= MAX_MARGIN:
-        raise ValidationError(f"余量应在 0% 至 {MAX_MARGIN}% 之间。", code="bad_margin")
+        raise ValidationError(_("余量应在 0%% 至 %(limit)s%% 之间。") % {"limit": MAX_MARGIN}, code="bad_margin")
     plan = [row for row in codes_plan(round_units, margin=margin) if row.to_issue]
     total = sum(row.to_issue for row in plan)
     done = 0
@@ -67,7 +68,7 @@ def codes_issue_round(*, round_units, margin, actor, progress=None):
         issued.append((row.round_unit, batches))
         done += row.to_issue
         if progress:
-            progress(done, total, f"已生成：{row.round_unit.unit.name}")
+            progress(done, total, _("已生成：%(unit)s") % {"unit": row.round_unit.unit.name})
     return issued
 
 
@@ -81,16 +82,19 @@ def issue_codes_job(job, progress, *, round_id, round_unit_ids, margin):
         finished = CodeBatch.objects.filter(
             round_unit__in=round_units, created_at__gte=job.created_at
         ).values("round_unit").distinct().count()
-        raise JobFailed(f"{'；'.join(error.messages)}（已完成 {finished} 个单位，其余未生成；再次发放只会补足未完成的单位。）")
+        raise JobFailed(_("%(reason)s（已完成 %(n)s 个单位，其余未生成；再次发放只会补足未完成的单位。）")
+                        % {"reason": "；".join(error.messages), "n": finished})
     codes = sum(b.size for _ru, batches in issued for b in batches)
     skipped = len(round_unit_ids) - len(issued)
     lines = [
-        f"{ru.unit.name}：" + "、".join(f"第 {b.number} 批 {b.size} 个" for b in batches)
+        f"{ru.unit.name}：" + "、".join(_("第 %(number)s 批 %(size)s 个") % {"number": b.number, "size": b.size}
+                                       for b in batches)
         for ru, batches in issued
     ]
     if skipped:
-        lines.append(f"另有 {skipped} 个单位已有足够的测评码，未生成。")
-    message = f"已为 {len(issued)} 个单位生成 {codes} 个测评码（计划样本量加 {margin}%）。可回到组织实施页打印测评码条。"
+        lines.append(_("另有 %(n)s 个单位已有足够的测评码，未生成。") % {"n": skipped})
+    message = _("已为 %(units)s 个单位生成 %(codes)s 个测评码（计划样本量加 %(margin)s%%）。可回到组织实施页打印测评码条。") % {
+        "units": len(issued), "codes": codes, "margin": margin}
     return {"message": message, "lines": lines}
 
 

@@ -11,12 +11,13 @@ third person has resolved every difference. Every ballot still goes through ball
 (收回 ≤ 发出 is checked there).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from surveys import codes
@@ -83,7 +84,7 @@ def codes_void(*, batch, actor, reason=""):
     """Void a batch's unused codes (slips lost, misprinted); used codes stay used."""
     batch = CodeBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.round_unit.round.status not in (RoundStatus.DRAFT, RoundStatus.OPEN):
-        raise ValidationError("本轮测评已结束，测评码已不能使用，无需作废。", code="round_finished")
+        raise ValidationError(_("本轮测评已结束，测评码已不能使用，无需作废。"), code="round_finished")
     if batch.voided_at:
         raise ValidationError("该批测评码已作废。", code="already_void")
     voided = AccessCode.objects.filter(batch=batch, status=CodeStatus.UNUSED).update(
@@ -130,7 +131,7 @@ def paper_forms_set(*, round_unit, issued, actor):
     """Record how many paper forms were handed out for a unit (发出票数)."""
     locked = RoundUnit.objects.select_for_update().select_related("round").get(pk=round_unit.pk)
     if locked.round.status not in (RoundStatus.DRAFT, RoundStatus.OPEN):
-        raise ValidationError("本轮测评已结束，发出票数不能再修改。", code="round_finished")
+        raise ValidationError(_("本轮测评已结束，发出票数不能再修改。"), code="round_finished")
     if issued < locked.paper_ballots:
         raise ValidationError(
             f"已录入 {locked.paper_ballots} 张纸质票，发出票数不能少于此数。", code="below_keyed"

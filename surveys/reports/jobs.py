@@ -1,5 +1,7 @@
 """Report files that take more than a moment, built by the background worker (docs/jobs.md)."""
 
+from django.utils.translation import gettext as _
+
 from accounts.roles import MANAGE, visible_groups
 from audit.services import audit_record
 from jobs.services import JobFailed, job_file
@@ -14,7 +16,7 @@ def feedback_zip_job(job, progress, *, round_id):
     user = job.created_by
     round_ = Round.objects.filter(pk=round_id).first()
     if round_ is None or user is None:
-        raise JobFailed("测评轮次不存在，未生成文件。")
+        raise JobFailed(_("测评轮次不存在，未生成文件。"))
     groups = visible_groups(user)
     ctx = feedback_context(round_, user=user, groups=groups, published_only=not user.has_perm(MANAGE))
     path = job_file(job, ".zip")
@@ -26,4 +28,4 @@ def feedback_zip_job(job, progress, *, round_id):
         changes={"file": "feedback_zip", "filename": job.file_name,
                  "scope": "全部单位" if groups is None else [g.name for g in groups], "units": len(ctx.units)},
     )
-    return {"message": f"已生成 {len(ctx.units)} 个单位的结果反馈表（zip）。"}
+    return {"message": _("已生成 %(n)s 个单位的结果反馈表（zip）。") % {"n": len(ctx.units)}}

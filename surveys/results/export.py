@@ -9,6 +9,7 @@ import io
 
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -71,21 +72,19 @@ def _rate_change(row):
     if shown is None:
         return "—"
     direction, points = shown
-    return "持平" if direction == "same" else f"{'↑' if direction == 'up' else '↓'}{points}"
+    return _("持平") if direction == "same" else f"{'↑' if direction == 'up' else '↓'}{points}"
 
 
 def _rank_change(row, overview):
     if row.change is None:
-        return "新参评" if overview.previous and not row.in_previous else "—"
+        return _("新参评") if overview.previous and not row.in_previous else "—"
     if row.change == 0:
-        return "持平"
+        return _("持平")
     return f"↑{row.change}" if row.change > 0 else f"↓{-row.change}"
 
 
-OVERVIEW_HEADER = [
-    "单位分组", "组内名次", "名次变化", "比率变化（百分点）", "单位代码", "单位", "有效票", "满意", "基本满意",
-    "不满意", "不了解", "满意+基本满意", "95%置信区间", "本维度等次", "综合评定",
-]
+def _rates_header():
+    return [_("有效票"), _("满意"), _("基本满意"), _("不满意")]
 
 
 def overview_sheets(overview, tables, dimension_label):
@@ -100,13 +99,14 @@ def overview_sheets(overview, tables, dimension_label):
             ])
     city = [
         [label, d.valid, p["satisfied"], p["basic"], p["dissatisfied"], p["positive"], p["interval"],
-         "；".join(f"{goal}：{'已达到' if ok else '未达到'}" for goal, ok in met)]
+         "；".join(f"{goal}：{_('已达到') if ok else _('未达到')}" for goal, ok in met)]
         for label, d, p, met in overview.city_rows
     ]
+    header = [_("单位分组"), _("组内名次"), _("名次变化"), _("比率变化（百分点）"), _("单位代码"), _("单位"),
+              *_rates_header(), _("不了解"), _("满意+基本满意"), _("95%置信区间"), _("本维度等次"), _("综合评定")]
     return [
-        (f"分组排名（{dimension_label}）"[:31], OVERVIEW_HEADER, rows),
-        ("总体满意度", ["测评维度", "有效票", "满意", "基本满意", "不满意", "满意+基本满意", "95%置信区间", "对照目标"],
-         city),
+        ((_("分组排名（%(dimension)s）") % {"dimension": dimension_label})[:31], header, rows),
+        (_("总体满意度"), [_("测评维度"), *_rates_header(), _("满意+基本满意"), _("95%置信区间"), _("对照目标")], city),
     ]
 
 
@@ -126,19 +126,20 @@ def unit_sheets(page):
         for point in page.trend
     ]
     return [
-        ("测评结果", ["测评维度", "有效票", "满意", "基本满意", "不满意", "不了解", "满意+基本满意", "95%置信区间", "等次",
-                  "组内名次"], result_rows),
-        ("各项指标", ["题目", "类型", "有效票", "本单位满意+基本满意", "本组平均", "全市平均"], items),
-        ("历次测评", ["轮次", *(kind.label for kind in HEADLINE_KINDS), "综合评定"], trend),
+        (_("测评结果"), [_("测评维度"), *_rates_header(), _("不了解"), _("满意+基本满意"), _("95%置信区间"), _("等次"),
+                     _("组内名次")], result_rows),
+        (_("各项指标"), [_("题目"), _("类型"), _("有效票"), _("本单位满意+基本满意"), _("本组平均"), _("全市平均")], items),
+        (_("历次测评"), [_("轮次"), *(kind.label for kind in HEADLINE_KINDS), _("综合评定")], trend),
     ]
 
 
 def trend_sheets(points, goals):
-    header = ["轮次", "单位数"]
+    header = [_("轮次"), _("单位数")]
     for kind in HEADLINE_KINDS:
-        header += [f"{kind.label}满意+基本满意", f"{kind.label}95%置信区间",
-                   *(f"{kind.label}{label}单位数" for _goal, label in goals)]
-    header += [f"两项均达到{label}" for _goal, label in goals]
+        header += [_("%(dimension)s满意+基本满意") % {"dimension": kind.label},
+                   _("%(dimension)s95%%置信区间") % {"dimension": kind.label},
+                   *(_("%(dimension)s%(goal)s单位数") % {"dimension": kind.label, "goal": label} for _goal, label in goals)]
+    header += [_("两项均达到%(goal)s") % {"goal": label} for _goal, label in goals]
     rows = []
     for point in points:
         row = [point.round.name, point.units]
@@ -146,4 +147,4 @@ def trend_sheets(points, goals):
             row += [p["positive"], p["interval"], *reaching]
         row += point.both
         rows.append(row)
-    return [("历年走势", header, rows)]
+    return [(_("历年走势"), header, rows)]

@@ -8,6 +8,7 @@ unit groups sees only those units: other units' pages are 404, as if they did no
 from django import forms
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 
 from accounts.roles import results_required, visible_groups
 from audit.services import audit_record
@@ -110,8 +111,9 @@ def round_overview(request, pk):
     tables = dashboards.ranking_tables(overview, **options)
     if _wants_export(request):
         label = ItemKind(options["dimension"]).label
-        return _export(request, page="round", round_=round_, filename=f"{round_.name}-结果总览.xlsx",
-                       title=f"{round_.name} 结果总览（{label}）",
+        return _export(request, page="round", round_=round_,
+                       filename=_("%(round)s-结果总览.xlsx") % {"round": round_.name},
+                       title=_("%(round)s 结果总览（%(dimension)s）") % {"round": round_.name, "dimension": label},
                        sheets=export.overview_sheets(overview, tables, label))
     return render(
         request,
@@ -207,8 +209,9 @@ def trends(request):
     groups = visible_groups(request.user)
     points = dashboards.city_trends(dashboards.result_rounds(request.user), groups=groups)
     if _wants_export(request):
-        return _export(request, page="trends", filename="历年走势.xlsx", title="全市历年走势" if groups is None
-                       else "查看范围内历年走势", sheets=export.trend_sheets(points, dashboards.GOALS))
+        return _export(request, page="trends", filename=_("历年走势.xlsx"),
+                       title=_("全市历年走势") if groups is None else _("查看范围内历年走势"),
+                       sheets=export.trend_sheets(points, dashboards.GOALS))
     labels = [str(p.round.year) for p in points]
     rate_chart = charts.line_chart(
         labels,

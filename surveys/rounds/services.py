@@ -4,6 +4,7 @@ only with a written reason). Every write by staff is recorded in the audit trail
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEntry
 from audit.services import audit_change, audit_record
@@ -167,7 +168,7 @@ def round_categories_set(*, round_, categories, actor, source=""):
                  before=before, after=after)
 
 
-HEADLINE_REQUIRED_MESSAGE = "两项总体评价每张票都必须作答，“必答”不能取消。"
+HEADLINE_REQUIRED_MESSAGE = _("两项总体评价每张票都必须作答，“必答”不能取消。")
 
 
 @transaction.atomic

@@ -279,7 +279,7 @@ def batch_codes_xlsx(request, pk):
     book = Workbook()
     sheet = book.active
     sheet.title = "测评码"
-    sheet.append([batch.round_unit.round.name, batch.round_unit.unit.name, f"第 {batch.number} 批"])
+    sheet.append([batch.round_unit.round.name, batch.round_unit.unit.name, _("第 %(number)s 批") % {"number": batch.number}])
     sheet.append(["序号", "测评码", "填写地址", "状态"])
     labels = dict(CodeStatus.choices)
     for number, (code, status) in enumerate(batch_codes(batch), start=1):
