@@ -6,33 +6,19 @@ from django.core.exceptions import ValidationError
 
 from units.models import UnitGroup
 
-from . import throttle
 from .roles import ADMIN, LEADER, STAFF
 
 ROLE_CHOICES = [(STAFF, "工作人员"), (LEADER, "领导"), (ADMIN, "管理员")]
 
 
-class ThrottledLoginForm(AuthenticationForm):
-    """Refuse while the username or address is locked; count each failure."""
+class LoginForm(AuthenticationForm):
+    """The login form in Chinese; failed attempts are counted by django-axes (accounts/lockout.py)."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": "用户名或密码不正确。",
         "inactive": "该账号已停用。",
     }
-
-    def clean(self):
-        username = self.data.get("username", "")
-        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        if throttle.is_locked(username, address):
-            raise ValidationError(throttle.locked_message(), code="throttled")
-        try:
-            cleaned = super().clean()
-        except ValidationError:
-            throttle.record_failure(username, address)
-            raise
-        throttle.record_success(username)
-        return cleaned
 
 
 class AccountForm(forms.Form):

@@ -10,13 +10,13 @@ from django.views.generic import ListView
 from audit.services import audit_record
 
 from . import services
-from .forms import AccountForm, ResetPasswordForm, ThrottledLoginForm
+from .forms import AccountForm, LoginForm, ResetPasswordForm
 from .models import Scope
 from .roles import AccountsRequiredMixin, accounts_required, role_of
 
 
 class LoginView(auth_views.LoginView):
-    form_class = ThrottledLoginForm
+    form_class = LoginForm
     redirect_authenticated_user = True
 
 

@@ -17,3 +17,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "credibility.views.bad_request"
+handler404 = "credibility.views.page_not_found"
+handler500 = "credibility.views.server_error"

@@ -1,10 +1,12 @@
 """Settings shared by every environment; values come from the environment with safe defaults."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import bootstrap as bootstrap_static
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -24,6 +26,13 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
+# Behind a reverse proxy that sets X-Forwarded-Proto and X-Forwarded-For (docs/deploy.md):
+# trust them for the scheme (HTTPS, secure cookies, CSRF) and for the client's address.
+# Off by default: without a proxy in front, a client could forge both headers.
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -37,6 +46,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_tasks",
     "django_tasks_db",
+    "csp",
+    "axes",
     "accounts",
     "audit",
     "units",
@@ -45,7 +56,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "credibility.proxy.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -54,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "credibility.urls"
@@ -88,9 +102,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # failing with "database is locked" half way through a transaction.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 30}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    # A persistent connection that the server dropped (restart, failover) is replaced before
+    # the request uses it, instead of failing one request per worker with a 500.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# A cache shared by every worker process (the code and login throttles rely on it).
+# A cache shared by every worker process (the wrong-code throttle on /s/ relies on it).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -98,6 +116,11 @@ CACHES = {
     }
 }
 
+# django-axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -131,12 +154,37 @@ MESSAGE_TAGS = {40: "danger"}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Staff sessions end after a working day (10 hours from sign-in by default) and when the
+# browser closes. Respondent pages never use a session.
+SESSION_COOKIE_AGE = int(float(os.environ.get("DJANGO_SESSION_HOURS", 10)) * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files, so
+# templates carry no inline <script>, on*= handler or style="" attribute.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Bootstrap draws checkboxes, radio buttons, selects and the menu icon as data: SVG.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # Key for the keyed hash and encryption of access codes. It lives outside the database so
 # that a copy of the database alone reveals no unused code.
 SURVEY_CODE_KEY = os.environ.get("SURVEY_CODE_KEY", "")
-SURVEY_PUBLIC_URL = os.environ.get("SURVEY_PUBLIC_URL", "")  # the questionnaire (/s/) as phones reach it
+
+# The address printed on code slips and in their QR codes, e.g. https://cy.example.gov.cn/s/;
+# empty: the address the staff member's browser used.
+SURVEY_PUBLIC_URL = os.environ.get("SURVEY_PUBLIC_URL", "")
 
 # Largest spreadsheet accepted for imports, in bytes.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 5 * 1024 * 1024))
@@ -147,11 +195,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }
-
-# Login throttle (accounts/throttle.py), on the shared cache above: this many wrong
-# passwords for one username or from one address lock logins for the window (seconds).
-LOGIN_THROTTLE_ATTEMPTS = int(os.environ.get("LOGIN_THROTTLE_ATTEMPTS", 5))
-LOGIN_THROTTLE_WINDOW = int(os.environ.get("LOGIN_THROTTLE_WINDOW", 15 * 60))
 
 # Long work (close and seal, exports, imports) runs in a task worker: `manage.py db_worker`
 # (started by `make run`; see docs/jobs.md). JOBS_IMMEDIATE=1 runs it inside the request
@@ -166,3 +209,17 @@ TASKS = {
 # Result files of jobs (exports): outside the static and media roots, served only to the
 # job's starter through the app.
 JOBS_ROOT = Path(os.environ.get("JOBS_ROOT", BASE_DIR / "var" / "jobs"))
+
+# Login lockout (django-axes; page and message in accounts/lockout.py). Failed logins are
+# counted per (username, client address) pair, in the database: AXES_FAILURE_LIMIT failures
+# lock that pair only - not the account from elsewhere, not other users at the same address -
+# for LOGIN_LOCKOUT_MINUTES after the last failure. Attempts while locked do not extend it.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# X-Forwarded-For is trusted only with DJANGO_BEHIND_PROXY (credibility/proxy.py).
+AXES_CLIENT_IP_CALLABLE = "credibility.proxy.client_address"
+AXES_VERBOSE = False

@@ -69,16 +69,15 @@ def test_the_wall_screen_fits_and_turns_its_pages(live_server, browser, monkeypa
     assert name_px >= (24 if height >= 1080 else 18)  # large type for the back of a hall
     page.screenshot(path=f"/tmp/live-{width}x{height}-page1.png")
 
-    page.wait_for_function("document.querySelector('[data-live-page=\"2\"]').hidden === false", timeout=8000)
+    page.locator("[data-live-page='2']").wait_for(state="visible", timeout=8000)
     assert visible_pages(page) == ["2"] and fits(page) == [True, True]
     page.screenshot(path=f"/tmp/live-{width}x{height}-page2.png")
-    page.wait_for_function("document.querySelector('[data-live-page=\"3\"]').hidden === false", timeout=8000)
+    page.locator("[data-live-page='3']").wait_for(state="visible", timeout=8000)
     assert fits(page) == [True, True]
     # After the last page the screen fetches fresh figures and starts again.
     RoundUnit.objects.filter(round=r, unit__name="渝中区").update(paper_ballots=149)
-    page.wait_for_function("document.querySelector('[data-live-page=\"1\"]').hidden === false", timeout=8000)
-    page.wait_for_function(
-        "document.querySelector('[data-live-page=\"1\"] .live-line').textContent.includes('149')", timeout=8000)
+    page.locator("[data-live-page='1']").wait_for(state="visible", timeout=8000)
+    page.locator("[data-live-page='1'] .live-line").first.filter(has_text="149").wait_for(timeout=8000)
     context.close()
 
 
