@@ -658,6 +658,5 @@ def live_pages(groups, *, rows=LIVE_ROWS, columns=LIVE_COLUMNS):
             if len(laid[-1]) == rows:
                 laid.append([LiveLine(group, continued=True)])
             laid[-1].append(LiveLine(group, turnout))
-    if laid[-1] == [] and len(laid) > 1:
-        laid.pop()
-    return [laid[start:start + columns] for start in range(0, len(laid), columns)]
+    laid = [column for column in laid if column]
+    return [laid[start:start + columns] for start in range(0, len(laid), columns)] or [[]]

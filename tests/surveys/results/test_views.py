@@ -228,3 +228,10 @@ def test_query_counts_do_not_grow_with_units(client, django_assert_max_num_queri
         counts.append(len(captured))
         Round.objects.filter(pk__in=[x.pk for x in rounds]).update(status=RoundStatus.CLOSED)
     assert counts[0] == counts[1], counts
+
+
+def test_the_wall_screen_says_so_when_no_unit_is_in_view(client, data):
+    r = set_status(data["round"], RoundStatus.OPEN)
+    login(client, factories.leader(groups_limit=[factories.group("空分组")]))
+    html = client.get(reverse("dashboards:live", args=[r.pk])).content.decode()
+    assert "没有可显示的单位" in html and html.count("data-live-page=") == 1
