@@ -1,24 +1,57 @@
-"""The audit trail as an .xlsx workbook, for archiving (全程记实)."""
+"""The audit trail as an .xlsx workbook, for archiving (全程记实).
+
+Written through sheets.writer: times are real date-time cells, object numbers are numbers,
+and whatever text an entry holds (a unit renamed "=1+1") stays text.
+"""
 
 import json
-from io import BytesIO
 
 from django.utils import timezone
-from openpyxl import Workbook
 
-HEADERS = ["时间", "操作人", "操作", "对象类型", "对象编号", "对象", "来源", "变更内容"]
+from sheets.writer import Column, download_name, new_workbook, write_table
+
+TITLE = "全程记实"
+COLUMNS = [
+    Column("时间", "datetime"),
+    Column("操作人"),
+    Column("操作"),
+    Column("对象类型"),
+    Column("对象编号", "number"),
+    Column("对象", width=30, wrap=True),
+    Column("来源"),
+    Column("变更内容", width=60, wrap=True),
+]
+HEADERS = [c.header for c in COLUMNS]
+
+
+def _rows(queryset):
+    for entry in queryset.iterator(chunk_size=2000):
+        object_id = entry.object_id
+        yield [
+            timezone.localtime(entry.at).replace(tzinfo=None), entry.actor_name, entry.action,
+            entry.object_type, int(object_id) if object_id.isdigit() and len(object_id) < 16 else object_id or None,
+            entry.object_repr, entry.source,
+            json.dumps(entry.changes, ensure_ascii=False) if entry.changes else None,
+        ]
+
+
+def audit_workbook(queryset, *, title=TITLE):
+    """A write-only workbook of the entries, in the house style; memory stays flat."""
+    book = new_workbook()
+    write_table(book, TITLE, COLUMNS, _rows(queryset), footer=title, key_columns=1)
+    return book
+
+
+def audit_filename(since=None, until=None):
+    """全程记实-2026-01-01至2026-03-31.xlsx, or with the day of export when unfiltered."""
+    if since or until:
+        span = f"{since.isoformat() if since else ''}至{until.isoformat() if until else timezone.localdate().isoformat()}"
+        return download_name(TITLE, span)
+    return download_name(TITLE, timezone.localdate())
 
 
 def audit_export(queryset):
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("全程记实")
-    sheet.append(HEADERS)
-    for entry in queryset.iterator(chunk_size=2000):
-        sheet.append([
-            timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M:%S"), entry.actor_name, entry.action,
-            entry.object_type, entry.object_id, entry.object_repr, entry.source,
-            json.dumps(entry.changes, ensure_ascii=False) if entry.changes else "",
-        ])
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """The workbook as bytes (kept for callers that want bytes)."""
+    from sheets.writer import workbook_bytes
+
+    return workbook_bytes(audit_workbook(queryset))
