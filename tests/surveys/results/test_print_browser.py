@@ -3,6 +3,7 @@ headers on one line. Rendered by Chromium to PDF and looked at (/tmp/print-overv
 
 import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -58,9 +59,11 @@ def test_the_overview_prints_on_a_few_landscape_pages(live_server, page, tmp_pat
     pdf = tmp_path / "overview.pdf"
     page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
     pages = pdf_pages(pdf)
+    for old in Path("/tmp").glob("print-overview-*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", str(pages), str(pdf), "/tmp/print-overview"],
+                   check=True)
     assert pages <= 4, pages  # it was 9 portrait pages with names wrapped
     size = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     width, height = (float(x) for x in size.split("Page size:")[1].split("pts")[0].split(" x "))
     assert width > height  # landscape
-    subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", str(pages), str(pdf), "/tmp/print-overview"],
-                   check=True)
