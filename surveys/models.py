@@ -445,6 +445,8 @@ class CodeBatch(models.Model):
     round_unit = models.ForeignKey(
         RoundUnit, on_delete=models.PROTECT, related_name="code_batches", verbose_name="参评单位"
     )
+    # 第 1 批 is the unit's first batch in the round; assigned under the unit's row lock.
+    number = models.PositiveIntegerField("批次号")
     size = models.PositiveIntegerField("数量")
     # Counters kept in the transactions that change a code (a ballot consuming it, a void), so
     # live pages read a few hundred batch rows instead of counting codes.
@@ -467,6 +469,7 @@ class CodeBatch(models.Model):
                 condition=Q(codes_used__lte=models.F("size") - models.F("codes_void")),
                 name="code_batch_counts_within_size",
             ),
+            models.UniqueConstraint(fields=["round_unit", "number"], name="code_batch_number_once"),
         ]
 
     @property
@@ -474,7 +477,7 @@ class CodeBatch(models.Model):
         return self.size - self.codes_used - self.codes_void
 
     def __str__(self):
-        return f"{self.round_unit.unit} 第{self.pk}批（{self.size}个）"
+        return f"{self.round_unit.unit} 第{self.number}批（{self.size}个）"
 
 
 class AccessCode(models.Model):

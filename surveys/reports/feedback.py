@@ -121,7 +121,7 @@ def _results_sheet(wb, ctx, result, footer):
 
 
 def _trend_sheet(wb, ctx, result, footer):
-    columns = [Column("测评轮次", width=30), Column("年度", "int")]
+    columns = [Column("测评轮次", width=30), Column("年度", "year")]
     for kind in HEADLINE_KINDS:
         columns += [Column(f"{kind.label}（满意+基本满意）", "percent", width=22), Column(f"{kind.label}等次", "level", width=22)]
     columns += [Column("总体等次", "level"), Column("类别", "level"), Column("综合组内排名", "int")]
@@ -209,11 +209,13 @@ def feedback_zip_filename(round_):
     return f"{round_.name}-各单位结果反馈.zip"
 
 
-def build_feedback_zip(ctx, out):
+def build_feedback_zip(ctx, out, progress=None):
     """Write every unit's feedback workbook in the context's scope into one .zip."""
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for result in ctx.units:
+        for done, result in enumerate(ctx.units, start=1):
             # One unit's workbook is small; it is built in memory and dropped at once.
             buffer = io.BytesIO()
             build_unit_feedback(ctx, result, buffer)
             archive.writestr(feedback_filename(ctx.round, result.unit), buffer.getvalue())
+            if progress:
+                progress(done, len(ctx.units), result.unit.name)

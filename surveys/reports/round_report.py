@@ -98,7 +98,7 @@ def _notes(wb, round_, *, user, groups, now, results):
     scope = "全部单位" if groups is None else "、".join(g.name for g in groups)
     pairs = [
         ("测评轮次", round_.name),
-        ("年度", round_.year, "int"),
+        ("年度", round_.year, "year"),
         ("状态", round_.get_status_display()),
         ("测评时间", f"{timezone.localtime(round_.opens_at):%Y-%m-%d} 至 {timezone.localtime(round_.closes_at):%Y-%m-%d}"),
         ("生成时间", f"{timezone.localtime(now):%Y-%m-%d %H:%M}"),
