@@ -79,6 +79,7 @@ FOOTER_MARGIN_IN = 0.3
 MIN_PRINT_SCALE = 0.70
 PAGE_FOOTER = "第 &P 页，共 &N 页"
 FOOTER_WIDTH = 40  # display width of the footer's left text, so it never runs into the page count
+FOOTER_CENTER_WIDTH = 30  # and of its centre text (e.g. a seal's fingerprint), which sits between
 
 
 @dataclass(frozen=True)
@@ -386,16 +387,18 @@ def page_setup(book, ws, layout, *, repeat_rows=(0, 0), key_columns=1, footer=""
     ws.repeat_rows(*repeat_rows)
     if layout.flow and key_columns:
         ws.repeat_columns(0, key_columns - 1)
-    left = f"&L&9{_footer_text(footer)}" if footer else ""
-    ws.set_footer(f"{left}&R&9{PAGE_FOOTER}", margin=FOOTER_MARGIN_IN)
+    left, center = footer if isinstance(footer, tuple) else (footer, "")
+    left = f"&L&9{_footer_text(left)}" if left else ""
+    center = f"&C&9{_footer_text(center, FOOTER_CENTER_WIDTH)}" if center else ""
+    ws.set_footer(f"{left}{center}&R&9{PAGE_FOOTER}", margin=FOOTER_MARGIN_IN)
 
 
-def _footer_text(text):
+def _footer_text(text, limit=FOOTER_WIDTH):
     text = " ".join(clean_text(text).split())
     out, width = "", 0
     for ch in text:
         width += display_width(ch)
-        if width > FOOTER_WIDTH:
+        if width > limit:
             out = out[:-1] + "…"
             break
         out += ch
@@ -411,6 +414,7 @@ def write_table(book, title, columns, rows, *, footer="", key_columns=1, note=No
     bulk: the rows are plain values (text, numbers, dates, booleans, None; no Styled) and
     are many: they go straight into the sheet's XML, the same cells in the same house style
     about ten times faster, without per-row heights for wrapped text (`BulkRows`).
+    footer: the footer's left text, or (left, centre) — e.g. the round, and a seal's fingerprint.
     key_columns: the leftmost columns that name a row (e.g. code and name); frozen, and
     repeated on every printed page when the table is too wide for one.
     note: lines (text, or sequences of values) written under the table, outside the filter.

@@ -8,7 +8,8 @@ Paper: forms handed out, keying, double keying. Single keying (the default) coun
 keyed ballot at once. A round that requires double keying collects two passes per batch,
 keyed by two different staff members, into PaperEntry rows; the batch counts only after a
 third person has resolved every difference. Every ballot still goes through ballot_submit
-(收回 ≤ 发出 is checked there).
+(收回 ≤ 发出 is checked there). A single keyed ballot waits, pending, for its unit's next mix
+batch; a counted double-keyed batch and an import are mixed at once, in their transaction.
 """
 
 from dataclasses import dataclass
@@ -16,14 +17,15 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Max, Q, Sum, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from surveys import codes
-from surveys.ballots import ballot_submit
+from surveys.ballots import ballot_submit, ballots_mix
 from surveys.models import (
     AccessCode,
     Channel,
@@ -53,7 +55,9 @@ def codes_issue(*, round_unit, size, actor):
         raise ValidationError("本轮测评已结束，不能再发放测评码。", code="round_finished")
     if not 1 <= size <= MAX_BATCH_SIZE:
         raise ValidationError(f"每批测评码数量应在 1 至 {MAX_BATCH_SIZE} 之间。", code="bad_size")
-    batch = CodeBatch(round_unit=round_unit, size=size, created_by=actor)
+    batch = CodeBatch(
+        round_unit=round_unit, number=batch_number_next(round_unit=round_unit), size=size, created_by=actor
+    )
     batch.full_clean()
     batch.save()
     plain = set()
@@ -73,18 +77,38 @@ def codes_issue(*, round_unit, size, actor):
     return batch, plain
 
 
+def batch_number_next(*, round_unit):
+    """The unit's next batch number (1 for its first), read under the unit's row lock.
+
+    Call inside the transaction that saves the batch: the lock holds until it commits, so two
+    staff issuing for one unit at once get 1 and 2, never 1 twice.
+    """
+    list(RoundUnit.objects.select_for_update().filter(pk=round_unit.pk).values_list("pk"))
+    last = CodeBatch.objects.filter(round_unit=round_unit).aggregate(n=Max("number"))["n"]
+    return (last or 0) + 1
+
+
 @transaction.atomic
 def codes_void(*, batch, actor, reason=""):
-    """Void a batch's unused codes (slips lost, misprinted); used codes stay used."""
-    batch = CodeBatch.objects.select_for_update().get(pk=batch.pk)
-    if batch.voided_at:
+    """Void a batch's unused codes (slips lost, misprinted); used codes stay used.
+
+    Codes first, then the batch row: a submission takes its code, then its unit, then the
+    batch, so this order can wait for one but never deadlock with it (or with a close).
+    """
+    status = CodeBatch.objects.filter(pk=batch.pk).values_list("round_unit__round__status", flat=True).get()
+    if status not in (RoundStatus.DRAFT, RoundStatus.OPEN):
+        raise ValidationError(_("本轮测评已结束，测评码已不能使用，无需作废。"), code="round_finished")
+    if CodeBatch.objects.filter(pk=batch.pk, voided_at__isnull=False).exists():
         raise ValidationError("该批测评码已作废。", code="already_void")
-    voided = AccessCode.objects.filter(batch=batch, status=CodeStatus.UNUSED).update(
+    voided = AccessCode.objects.filter(batch_id=batch.pk, status=CodeStatus.UNUSED).update(
         status=CodeStatus.VOID
     )
-    batch.voided_at = timezone.now()
-    batch.void_reason = (reason or "").strip()[:200]
-    batch.save(update_fields=["voided_at", "void_reason"])
+    reason = (reason or "").strip()[:200]
+    if not CodeBatch.objects.filter(pk=batch.pk, voided_at__isnull=True).update(
+        voided_at=timezone.now(), void_reason=reason, codes_void=F("codes_void") + voided
+    ):
+        raise ValidationError("该批测评码已作废。", code="already_void")  # voided meanwhile
+    batch.refresh_from_db()
     audit_record(
         actor=actor, action="codes.void", obj=batch,
         changes={"voided": voided, "reason": batch.void_reason},
@@ -93,9 +117,19 @@ def codes_void(*, batch, actor, reason=""):
 
 
 def batch_codes(batch):
-    """[(plain code or None, status)] of a batch, unsealed for printing; None if unreadable."""
+    """[(plain code or None, status or None)] of a batch, unsealed for printing.
+
+    None for a code whose sealed copy cannot be read. While the round is open the status is
+    None for every code: staff see per batch how many are used, never which (two downloads
+    around one submission would otherwise point at the code that cast it).
+    """
     rows = AccessCode.objects.filter(batch=batch).order_by("pk").values_list("sealed", "status")
-    return [(codes.unseal(sealed) if sealed else None, status) for sealed, status in rows]
+    hide = batch.round_unit.round.status in (RoundStatus.DRAFT, RoundStatus.OPEN)
+    shown = {CodeStatus.SPENT: CodeStatus.USED}
+    return [
+        (codes.unseal(sealed) if sealed else None, None if hide else shown.get(status, status))
+        for sealed, status in rows
+    ]
 
 
 @transaction.atomic
@@ -105,11 +139,15 @@ def codes_disclose(*, batch, actor, form):
 
 
 def code_counts(round_units):
-    """Annotate issued/used/void code counts per RoundUnit in one query."""
+    """Annotate issued/used/void code counts per RoundUnit from the batch counters.
+
+    One query over the units' batches (a few hundred rows), whatever the number of codes.
+    """
+    zero = Value(0)
     return round_units.annotate(
-        codes_issued=Count("access_codes"),
-        codes_used=Count("access_codes", filter=Q(access_codes__status=CodeStatus.USED)),
-        codes_void=Count("access_codes", filter=Q(access_codes__status=CodeStatus.VOID)),
+        codes_issued=Coalesce(Sum("code_batches__size"), zero),
+        codes_used=Coalesce(Sum("code_batches__codes_used"), zero),
+        codes_void=Coalesce(Sum("code_batches__codes_void"), zero),
     )
 
 
@@ -121,7 +159,11 @@ def _require_open(round_):
 @transaction.atomic
 def paper_forms_set(*, round_unit, issued, actor):
     """Record how many paper forms were handed out for a unit (发出票数)."""
-    locked = RoundUnit.objects.select_for_update().get(pk=round_unit.pk)
+    locked = RoundUnit.objects.select_for_update().select_related("round").get(pk=round_unit.pk)
+    if locked.round.status not in (RoundStatus.DRAFT, RoundStatus.OPEN):
+        # The count is sealed at the close with the ballots; changing it afterwards would
+        # read as tampering when the seal is verified.
+        raise ValidationError(_("本轮测评已结束并封存，纸质票发出数不能再修改。"), code="round_closed")
     if issued < locked.paper_ballots:
         raise ValidationError(
             f"已录入 {locked.paper_ballots} 张纸质票，发出票数不能少于此数。", code="below_keyed"
@@ -268,6 +310,8 @@ def paper_batch_count(*, batch, resolutions, actor):
         except ValidationError as error:
             raise ValidationError(f"第 {seq} 张：{'；'.join(error.messages)}", code="bad_ballot")
         counted += 1
+    # A stack of paper ballots is a mix batch of its own: stored in shuffled order, now.
+    ballots_mix(round_unit=batch.round_unit, minimum=1)
     batch.status = PaperBatchStatus.COUNTED
     batch.save(update_fields=["status"])
     audit_record(
@@ -288,6 +332,8 @@ SYNC_IMPORT_BALLOTS = 200
 
 def sync_import_limit():
     return getattr(settings, "PAPER_IMPORT_SYNC_BALLOTS", SYNC_IMPORT_BALLOTS)
+
+
 IMPORT_JOB_HANDLER = "surveys.fieldwork.jobs.paper_import_job"
 PROGRESS_EVERY = 200
 
@@ -418,6 +464,9 @@ def paper_import_write(*, record, ballots, progress=None):
                 "unit": round_unit.unit.name, "why": "；".join(error.messages)}])
         if progress and (done % PROGRESS_EVERY == 0 or done == total):
             progress(done, total, _("已写入 %(done)s / %(total)s 张") % {"done": f"{done:,}", "total": f"{total:,}"})
+    # The file's ballots are counted now, each unit's in shuffled order (not the file's).
+    for round_unit_id in sorted({ballot.round_unit for ballot in ballots}):
+        ballots_mix(round_unit=units[round_unit_id], minimum=1)
     PaperImport.objects.filter(pk=record.pk).update(
         status=PaperImportStatus.DONE, pending=[], finished_at=timezone.now(),
         message=_("已导入 %(n)s 张纸质票。") % {"n": f"{total:,}"},

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('jobs', '0001_initial'),
-        ('surveys', '0002_default_categories'),
+        ('surveys', '0005_codebatch_number'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from sheets.writer import download_name, new_workbook, save, workbook_bytes, write_notes, write_table
 from surveys.models import HEADLINE_KINDS, Investigation, ItemKind, Rectification
 from surveys.selectors import mean_positive, round_opinions, round_results, unit_history
 
@@ -21,15 +22,15 @@ from .round_report import (
     actor_name,
     conclusion_text,
     policy_notes,
+    seal_footer,
+    seal_notes,
 )
+from .workbook import Column, level, rate, score
 
 FEEDBACK_RANKING_NOTE = (
     "组内排名先按等次（群众满意单位、群众基本满意单位、未达标），同一等次再按满意+基本满意比率排列，"
     "无有效票不排名；比率截尾到 0.1%（不四舍五入）。评定规则详见“说明”"
 )
-from sheets.writer import download_name, new_workbook, save, workbook_bytes, write_notes, write_table
-
-from .workbook import Column, level, rate, score
 
 
 @dataclass
@@ -174,7 +175,7 @@ def _follow_up_sheet(wb, ctx, result, footer):
 def unit_feedback_workbook(ctx, result):
     """One unit's feedback workbook (sheets.writer Book, not yet closed)."""
     unit = result.unit
-    footer = f"{unit.name} · {ctx.round.name} 结果反馈"
+    footer = (f"{unit.name} · {ctx.round.name} 结果反馈", seal_footer(ctx.results))
     wb = new_workbook()
     pairs = [
         ("单位", unit.name),
@@ -189,7 +190,7 @@ def unit_feedback_workbook(ctx, result):
         ("生成时间", f"{timezone.localtime(ctx.now):%Y-%m-%d %H:%M}"),
         ("生成人", actor_name(ctx.user)),
         *ctx.policy,
-        ("封存摘要", ctx.round.seal_digest or "未封存"),
+        *seal_notes(ctx.results),
     ]
     write_notes(wb, "说明", f"{unit.name} {ctx.round.name} 测评结果反馈", pairs, footer=footer)
     _results_sheet(wb, ctx, result, footer)

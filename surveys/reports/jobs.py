@@ -12,7 +12,8 @@ from accounts.roles import visible_groups
 from audit.services import audit_record
 from jobs.services import JobFailed, job_file
 
-from .files import EXPORTS, DOWNLOAD_ACTION, report_rounds, scoped_round_units
+from .availability import files_refusal
+from .files import DOWNLOAD_ACTION, EXPORTS, report_rounds
 
 
 def export_job(job, progress, *, round_id, kind):
@@ -22,6 +23,8 @@ def export_job(job, progress, *, round_id, kind):
     round_ = report_rounds(user).filter(pk=round_id).first() if user is not None else None
     if round_ is None or export is None:
         raise JobFailed(_("测评轮次不存在或您无权下载，未生成文件。"))
+    if refusal := files_refusal(round_):  # e.g. reopened since the job was started
+        raise JobFailed(refusal)
     groups = visible_groups(user)
     path = job_file(job, "." + export.ext)
     with open(path, "wb") as out:
@@ -33,3 +36,8 @@ def export_job(job, progress, *, round_id, kind):
                  "scope": "全部单位" if groups is None else [g.name for g in groups], **extra},
     )
     return {"message": _("已生成 %(name)s。") % {"name": job.file_name}}
+
+
+def feedback_zip_job(job, progress, *, round_id):
+    """Every unit's feedback in one .zip (jobs queued under this name before export_job)."""
+    return export_job(job, progress, round_id=round_id, kind="feedback_zip")

@@ -1,4 +1,4 @@
-"""The raw ballot export (原始票): every ballot of a round, anonymized, in constant memory.
+"""The raw ballot export (原始票): every ballot of a round, anonymized.
 
 A row holds what the ballot holds and nothing more (unit, respondent category, channel, day,
 one answer per item, the opinion); never the ballot's id, so rows cannot be matched with
@@ -23,8 +23,8 @@ from operator import itemgetter
 
 from django.db import connection, transaction
 
-from sheets.writer import EXCEL_MAX_ROWS, Column, clean_text, csv_text, download_name, new_workbook, save, write_table
 from sheets.text import display_width
+from sheets.writer import EXCEL_MAX_ROWS, Column, clean_text, csv_text, download_name, new_workbook, save, write_table
 from surveys.breakdowns import OTHER_LABEL
 from surveys.models import Answer, Ballot, Channel, RespondentCategory
 from surveys.selectors import round_suppression

@@ -77,7 +77,26 @@ def policy_notes(round_):
     ]
 
 
-def _notes(wb, round_, *, user, groups, now):
+def seal_notes(results):
+    """The seal's lines for a 说明 sheet: the fingerprint a printed copy is checked by."""
+    if results.snapshot is None:
+        return [
+            ("封存指纹", "未封存"),
+            ("数据来源", "计票表（每张票提交时同步计数；本轮尚未封存）"),
+        ]
+    return [
+        ("封存指纹", results.fingerprint),
+        ("封存时间", f"{timezone.localtime(results.snapshot.sealed_at):%Y-%m-%d %H:%M}"),
+        ("数据来源", "结束测评时封存的结果快照：逐票重新计数与计票表一致后封存，单位名称为封存时的名称；"
+                 "可用 verify_round 或测评页面的“核验封存”核对"),
+    ]
+
+
+def seal_footer(results):
+    return f"封存指纹 {results.fingerprint}" if results.snapshot is not None else "未封存"
+
+
+def _notes(wb, round_, *, user, groups, now, results):
     scope = "全部单位" if groups is None else "、".join(g.name for g in groups)
     pairs = [
         ("测评轮次", round_.name),
@@ -88,10 +107,9 @@ def _notes(wb, round_, *, user, groups, now):
         ("生成人", actor_name(user)),
         ("单位范围", scope),
         *policy_notes(round_),
-        ("封存摘要", round_.seal_digest or "未封存"),
-        ("数据来源", "计票表（每张票提交时同步计数，与逐票重新计数一致）"),
+        *seal_notes(results),
     ]
-    write_notes(wb, "说明", f"{round_.name} 测评结果报表", pairs, footer=round_.name)
+    write_notes(wb, "说明", f"{round_.name} 测评结果报表", pairs, footer=(round_.name, seal_footer(results)))
 
 
 def _summary(wb, round_, results, footer):
@@ -300,10 +318,12 @@ def build_round_report(round_, out, *, user=None, groups=None, now=None, progres
     results = round_results(round_, groups=groups)
     round_units = [r.round_unit for r in results.units]
     detail = item_results(round_, round_units)
-    footer = f"{round_.name} · 生成于 {timezone.localtime(now):%Y-%m-%d %H:%M}"
+    # The seal's fingerprint (or 未封存) in the middle of every page's footer: a printed page
+    # can be matched with the seal it came from.
+    footer = (f"{round_.name} · 生成于 {timezone.localtime(now):%Y-%m-%d %H:%M}", seal_footer(results))
     wb = new_workbook()
     steps = [
-        ("说明", lambda: _notes(wb, round_, user=user, groups=groups, now=now)),
+        ("说明", lambda: _notes(wb, round_, user=user, groups=groups, now=now, results=results)),
         ("汇总", lambda: _summary(wb, round_, results, footer)),
         *((kind.label, lambda kind=kind: _dimension(wb, round_, results, kind, footer)) for kind in HEADLINE_KINDS),
         ("指标明细", lambda: _items(wb, round_, round_units, detail, footer)),

@@ -8,6 +8,7 @@ a GET of such a file shows that page's button instead of a request that could ou
 """
 
 import tempfile
+from functools import wraps
 
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,6 +24,7 @@ from jobs.services import job_start
 from sheets.writer import xlsx_response
 from units.models import Unit
 
+from .availability import files_refusal
 from .feedback import feedback_context, feedback_filename, unit_feedback_workbook
 from .files import (
     DOWNLOAD_ACTION,
@@ -44,8 +46,35 @@ EXPORT_LABELS = {
 }
 
 
+class RoundNotReady(Exception):
+    """A download asked for a round whose files may not leave the server yet."""
+
+    def __init__(self, round_, message):
+        super().__init__(message)
+        self.round = round_
+        self.message = message
+
+
 def _round(request, pk):
-    return get_object_or_404(report_rounds(request.user), pk=pk)
+    round_ = get_object_or_404(report_rounds(request.user), pk=pk)
+    refusal = files_refusal(round_)
+    if refusal:
+        raise RoundNotReady(round_, refusal)
+    return round_
+
+
+def refuses_open_rounds(view):
+    """Answer a download of an open round with the reason, not a file (409)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except RoundNotReady as refused:
+            context = {"round": refused.round, "message": refused.message}
+            return render(request, "surveys/reports/not_ready.html", context, status=409)
+
+    return wrapped
 
 
 def _record(request, round_, file, filename, groups, **extra):
@@ -101,13 +130,15 @@ def index(request):
 
 @results_required
 def round_detail(request, pk):
-    round_ = _round(request, pk)
+    round_ = get_object_or_404(report_rounds(request.user), pk=pk)
     round_units = scoped_round_units(round_, visible_groups(request.user))
-    context = {"round": round_, "round_units": round_units, "exports": _exports(request.user, round_)}
+    context = {"round": round_, "round_units": round_units, "exports": _exports(request.user, round_),
+               "refusal": files_refusal(round_)}
     return render(request, "surveys/reports/round.html", context)
 
 
 @results_required
+@refuses_open_rounds
 @require_http_methods(["GET", "POST"])
 def round_report(request, pk):
     round_ = _round(request, pk)
@@ -122,6 +153,7 @@ def round_report(request, pk):
 
 
 @results_required
+@refuses_open_rounds
 def unit_feedback(request, pk, unit_pk):
     round_ = _round(request, pk)
     unit = get_object_or_404(Unit, pk=unit_pk)
@@ -139,6 +171,7 @@ def unit_feedback(request, pk, unit_pk):
 
 
 @results_required
+@refuses_open_rounds
 @require_http_methods(["GET", "POST"])
 def feedback_zip(request, pk):
     """Every unit's feedback in one .zip: always built by a job, offered on its page."""
@@ -146,6 +179,7 @@ def feedback_zip(request, pk):
 
 
 @results_required
+@refuses_open_rounds
 @require_http_methods(["GET", "POST"])
 def ballots_xlsx(request, pk):
     round_ = _round(request, pk)
@@ -161,6 +195,7 @@ def ballots_xlsx(request, pk):
 
 
 @results_required
+@refuses_open_rounds
 @require_http_methods(["GET", "POST"])
 def ballots_csv(request, pk):
     round_ = _round(request, pk)

@@ -4,9 +4,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.forms import modelformset_factory
+from django.utils.translation import gettext_lazy as _
 
 from surveys import scoring
-from surveys.models import Item, Rectification, RespondentCategory, Round
+from surveys.models import Item, ItemKind, Rectification, RespondentCategory, Round
 from units.models import Unit, UnitKind
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -59,6 +60,10 @@ class RoundUnitsForm(forms.Form):
                 label=f"{unit.name}计划样本量", required=False, min_value=1,
                 initial=current.get(unit.pk), widget=forms.NumberInput(attrs={"class": "form-control form-control-sm"}))
 
+    def chosen_count(self):
+        """Units ticked as the page is drawn (the count the picker then keeps live)."""
+        return sum(1 for unit in self.units if self[f"u{unit.pk}"].value())
+
     def rows(self):
         """[(group, [(unit, checkbox, planned)])] in registry order, for the template."""
         grouped = {}
@@ -82,6 +87,8 @@ class RoundUnitsForm(forms.Form):
 
 
 class ItemForm(forms.ModelForm):
+    """An existing question; a headline item's 必答 is fixed (every ballot answers it)."""
+
     class Meta:
         model = Item
         fields = ["text", "order", "required"]
@@ -90,12 +97,43 @@ class ItemForm(forms.ModelForm):
             "order": forms.NumberInput(attrs={"class": "form-control input-order"}),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stored_required = self.instance.required
+        if self.instance.pk and self.instance.is_headline:
+            # Disabled: whatever a request sends, the value is the initial True.
+            self.fields["required"].disabled = True
+            self.initial["required"] = True
+        elif self.instance.kind == ItemKind.OPINION:
+            # The opinion is free text, never required on a ballot: a tick here would mislead.
+            self.fields["required"].disabled = True
+
+    def changed_fields(self):
+        """{field: new value} of what the user changed (a headline's 必答 always True)."""
+        changed = {name: self.cleaned_data[name] for name in self.changed_data}
+        if self.instance.is_headline and not self.stored_required:
+            changed["required"] = True  # repair a headline stored as optional
+        return changed
+
 
 ItemFormSet = modelformset_factory(Item, form=ItemForm, extra=0)
 
 
 class ItemAddForm(forms.Form):
-    text = forms.CharField(label="新增分项指标", max_length=200)
+    """The "add" row of the questionnaire step, in the same form as the existing items."""
+
+    text = forms.CharField(label=_("新增分项指标"), max_length=200, required=False,
+                           error_messages={"max_length": _("题目最多 200 字。")})
+
+    def __init__(self, *args, adding=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.adding = adding
+
+    def clean_text(self):
+        text = self.cleaned_data["text"].strip()
+        if self.adding and not text:
+            raise ValidationError(_("请填写新增分项指标的题目。"), code="required")
+        return text
 
 
 class RoundSettingsForm(forms.ModelForm):
@@ -151,6 +189,64 @@ class ReopenForm(forms.Form):
         help_text="原因会记入全程记实。",
         error_messages={"required": "请写明重新开启的原因。", "min_length": "请写明重新开启的原因（至少 5 个字）。"},
     )
+
+
+class CloseForm(forms.Form):
+    """The close confirmation; with unfinished paper batches, the decision to discard them."""
+
+    discard = forms.BooleanField(
+        label="放弃上列未完成的纸质票批次（不计入结果）", required=False,
+    )
+    reason = forms.CharField(
+        label="放弃的理由", widget=forms.Textarea(attrs={"rows": 2}), required=False,
+        help_text="理由和操作人记入全程记实。",
+    )
+
+    def __init__(self, *args, unfinished=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unfinished = list(unfinished)
+        if not self.unfinished:
+            del self.fields["discard"], self.fields["reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.unfinished:
+            cleaned["reason"] = ""
+            return cleaned
+        if not cleaned.get("discard"):
+            raise ValidationError(
+                "还有未完成的纸质票批次：请先完成录入和核对，或勾选放弃并写明理由。", code="paper_unfinished"
+            )
+        if len((cleaned.get("reason") or "").strip()) < 5:
+            self.add_error("reason", ValidationError("请写明放弃的理由（至少 5 个字）。", code="no_reason"))
+        return cleaned
+
+
+class PublishForm(forms.Form):
+    """The publish confirmation; a written reason when the data fall short."""
+
+    acknowledge = forms.BooleanField(label="我已知悉数据不足，仍要发布", required=False)
+    reason = forms.CharField(
+        label="仍要发布的理由", widget=forms.Textarea(attrs={"rows": 3}), required=False,
+        help_text="理由和操作人记入全程记实；历年走势中本轮会标注“数据不足”。",
+    )
+
+    def __init__(self, *args, shortfall=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shortfall = shortfall
+        if shortfall is None or not shortfall.flagged:
+            del self.fields["acknowledge"], self.fields["reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "reason" not in self.fields:
+            cleaned["reason"] = ""
+            return cleaned
+        if not cleaned.get("acknowledge"):
+            self.add_error("acknowledge", ValidationError("数据不足时发布须明确确认。", code="not_acknowledged"))
+        if len((cleaned.get("reason") or "").strip()) < 5:
+            self.add_error("reason", ValidationError("请写明仍要发布的理由（至少 5 个字）。", code="no_reason"))
+        return cleaned
 
 
 class InvestigationForm(forms.Form):

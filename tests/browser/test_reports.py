@@ -22,6 +22,7 @@ def log_in(page, live_server, username):
 def test_staff_download_the_round_report_and_a_units_feedback(live_server, page, tmp_path, settings):
     settings.JOBS_ROOT = tmp_path / "jobs"
     data = factories.reported_city()
+    factories.close(data["round"])  # an open round has no files
     factories.staff(username="wang")
     log_in(page, live_server, "wang")
     page.click("text=报表下载")
@@ -41,6 +42,8 @@ def test_staff_download_the_round_report_and_a_units_feedback(live_server, page,
     page.click("[data-download=feedback_zip]")
     page.wait_for_url("**/jobs/*/")
     page.locator("[data-job=label]", has_text="已完成").wait_for()
+
+    page.screenshot(path=str(tmp_path / "feedback-job.png"))
     with page.expect_download() as info:
         page.click("a[href$='/download/']")
     zipped = tmp_path / "feedback.zip"
@@ -60,6 +63,7 @@ def test_a_large_round_report_is_built_by_a_job(live_server, page, tmp_path, set
     settings.JOBS_ROOT = tmp_path / "jobs"
     settings.REPORTS_SYNC_BALLOTS = 10
     data = factories.reported_city()
+    factories.close(data["round"])  # an open round has no files
     factories.staff(username="zhao")
     log_in(page, live_server, "zhao")
     page.goto(f"{live_server.url}/reports/{data['round'].pk}/")

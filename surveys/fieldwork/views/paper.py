@@ -100,6 +100,17 @@ def paper_pass(request, pk, pass_no):
     if batch.status != PaperBatchStatus.KEYING:
         messages.info(request, "该批次已结束录入。")
         return redirect("fieldwork:paper_reconcile", pk=batch.pk)
+    # Refused before the first ballot is keyed, not after a whole ballot was typed in vain.
+    keyers = pass_keyers(batch)
+    refusal = None
+    if keyers.get(pass_no, request.user.pk) != request.user.pk:
+        refusal = _("第%(pass_no)s遍已由其他工作人员录入。") % {"pass_no": pass_no}
+    elif keyers.get(3 - pass_no) == request.user.pk:
+        refusal = _("您已录入第%(other)s遍。两遍录入须由两名不同的工作人员完成，第%(pass_no)s遍请由另一位同事录入。") % {
+            "other": 3 - pass_no, "pass_no": pass_no}
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("fieldwork:unit", pk=batch.round_unit_id)
     round_ = batch.round_unit.round
     form = KeyingForm(request.POST or None, round_=round_)
     if request.method == "POST" and form.is_valid():

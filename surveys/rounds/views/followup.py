@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from accounts.roles import staff_required
+from surveys import scoring
 from surveys.models import HEADLINE_KINDS, Investigation, Item, Rectification, Round, RoundUnit
 from surveys.selectors import round_results
 
@@ -44,10 +45,29 @@ def investigation_record(request, pk, round_unit_pk, kind):
         else:
             messages.success(request, f"已记录{round_unit.unit}“{item.get_kind_display()}”的调查结论。")
             return redirect("rounds:investigations", pk=pk)
+    row = services.below_standard_row(round_unit, item) if round_unit.round.status in services.RESULTS_STATUSES else None
     return render(request, "surveys/rounds/investigation_form.html", {
         "round": round_unit.round, "round_unit": round_unit, "item": item, "form": form,
-        "existing": existing,
+        "existing": existing, "row": row, "figures": _figures(round_unit, item),
     })
+
+
+def _figures(round_unit, item):
+    """The unit's rating on each headline dimension, for whoever records the conclusion."""
+    result = next((r for r in round_results(round_unit.round, groups=[round_unit.unit.group]).units
+                   if r.round_unit.pk == round_unit.pk), None)
+    if result is None:
+        return []
+    rows = []
+    for kind in HEADLINE_KINDS:
+        d = result.dimensions.get(kind)
+        if d is None:
+            continue
+        shown = {name: scoring.percent(getattr(d, name)) if d.valid else "—"
+                 for name in ("satisfied", "basic", "dissatisfied", "unknown", "positive")}
+        rows.append({"label": kind.label, "current": kind == item.kind, "result": d, "shown": shown,
+                     "rank": result.ranks.get(kind)})
+    return rows
 
 
 @staff_required
@@ -59,8 +79,8 @@ def round_unit_detail(request, pk, round_unit_pk):
     round_ = round_unit.round
     result = None
     if round_.status in services.RESULTS_STATUSES:
-        result = next((r for r in round_results(round_, groups=[round_unit.unit.group]).units
-                       if r.round_unit.pk == round_unit.pk), None)
+        # The whole round: the unit's group as at the close may differ from its group now.
+        result = next((r for r in round_results(round_).units if r.round_unit.pk == round_unit.pk), None)
     rectifications = Rectification.objects.filter(round_unit__unit=round_unit.unit).select_related(
         "round_unit__round")
     return render(request, "surveys/rounds/round_unit_detail.html", {

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from surveys.ballots import tallies_verify
+from surveys.ballots import ballots_mix, tallies_verify
 from surveys.fieldwork.services import (
     paper_batch_close_keying,
     paper_batch_count,
@@ -11,7 +11,7 @@ from surveys.fieldwork.services import (
     paper_batch_differences,
     paper_entry_key,
 )
-from surveys.models import Ballot, Channel, ItemKind, PaperBatchStatus, PaperEntry, Round
+from surveys.models import Ballot, Channel, ItemKind, PaperBatchStatus, PaperEntry, PendingBallot, Round
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +50,8 @@ def test_single_keying_counts_each_ballot_and_shows_running_count(keyer, city):
     assert response.status_code == 302 and response.url == url
     assert "已录入 <strong id=\"count\">1</strong> 张" in keyer.get(url).content.decode()
     keyer.post(url, keyed(r, 1))
+    assert PendingBallot.objects.filter(round_unit=ru).count() == 2  # counted at the next mix
+    ballots_mix(round_unit=ru, minimum=1)
     assert Ballot.objects.filter(round_unit=ru, channel=Channel.PAPER).count() == 2
     # 收回 ≤ 发出: a third ballot is refused with a clear message, nothing stored.
     over = keyer.post(url, keyed(r, 1))
@@ -68,7 +70,7 @@ def test_single_keying_validation_keeps_choices(keyer, city):
     del data[f"item_{factories.headline(r, ItemKind.CONDUCT).pk}"]
     response = keyer.post(reverse("fieldwork:paper_key", args=[ru.pk]), data)
     assert response.status_code == 400 and "请回答" in response.content.decode()
-    assert not Ballot.objects.exists()
+    assert not Ballot.objects.exists() and not PendingBallot.objects.exists()
 
 
 def test_single_keying_is_refused_when_double_keying_is_required(keyer, city):
@@ -170,3 +172,25 @@ def test_double_keying_through_the_screens(client, double):
     assert client.post(url, {"seq_1": "2"}).status_code == 302
     ballot = Ballot.objects.get()
     assert ballot.answers.get(item=factories.headline(r)).option == 2
+
+
+def test_a_keyer_of_one_pass_is_refused_the_other_when_the_page_opens(client, double):
+    """Regression: a pass-1 keyer could key a whole pass-2 ballot before being refused."""
+    r, batch, a, b = double["round"], double["batch"], double["a"], double["b"]
+    paper_entry_key(batch=batch, pass_no=1, payload=payload(r, 1), actor=a)
+    client.force_login(a)
+    response = client.get(reverse("fieldwork:paper_pass", args=[batch.pk, 2]), follow=True)
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("fieldwork:unit", args=[double["ru"].pk])
+    assert "两遍录入须由两名不同的工作人员完成" in page and 'id="paper-entry"' not in page
+    client.force_login(b)  # pass 1 is a's: b may key pass 2 but not pass 1
+    assert client.get(reverse("fieldwork:paper_pass", args=[batch.pk, 2])).status_code == 200
+    refused = client.get(reverse("fieldwork:paper_pass", args=[batch.pk, 1]), follow=True).content.decode()
+    assert "第1遍已由其他工作人员录入" in refused
+
+
+def test_the_keying_screen_uses_the_width(client, double):
+    """Regression: the keying form sat in 40% of the width, one ballot three screens long."""
+    client.force_login(double["a"])
+    page = client.get(reverse("fieldwork:paper_pass", args=[double["batch"].pk, 1])).content.decode()
+    assert 'class="keying-items"' in page and "css/keying.css" in page and 'style="' not in page

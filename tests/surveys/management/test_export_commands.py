@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from audit.models import AuditEntry
 from tests import factories
+from tests.surveys.reports.test_views import _jobs_root, feedback_zip  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,9 @@ STAMPED = {"生成时间", "生成人"}
 
 @pytest.fixture
 def data():
-    return factories.reported_city()
+    data = factories.reported_city()
+    factories.close(data["round"])  # files of an open round never leave the server
+    return data
 
 
 def body(response):
@@ -36,11 +39,6 @@ def contents(source):
                 row[1] = "…"
         sheets[ws.title] = rows
     return sheets
-
-
-@pytest.fixture(autouse=True)
-def _jobs_root(tmp_path, settings):
-    settings.JOBS_ROOT = tmp_path / "jobs"
 
 
 @pytest.fixture
@@ -62,8 +60,7 @@ def test_export_feedback_zip_and_one_unit(data, staff_client, tmp_path):
     r, unit = data["round"], data["units"][1]
     path = tmp_path / "feedback.zip"
     call_command("export_feedback", r.pk, str(path), stdout=io.StringIO())
-    job_file = factories.file_from_job(staff_client, reverse("reports:feedback_zip", args=[r.pk]))
-    download = zipfile.ZipFile(io.BytesIO(body(job_file)))
+    download = feedback_zip(staff_client, r)
     written = zipfile.ZipFile(path)
     assert written.namelist() == download.namelist()
     for name in written.namelist():
@@ -85,6 +82,14 @@ def test_export_ballots_xlsx_and_csv_match_the_downloads(data, staff_client, tmp
     download = body(staff_client.get(reverse("reports:ballots_xlsx", args=[r.pk])))
     assert contents(xlsx) == contents(io.BytesIO(download))
     assert csv_.read_bytes() == body(staff_client.get(reverse("reports:ballots_csv", args=[r.pk])))
+
+
+def test_commands_refuse_an_open_round(tmp_path):
+    r = factories.reported_city()["round"]
+    for command in ("export_report", "export_feedback", "export_ballots"):
+        with pytest.raises(CommandError, match="进行中"):
+            call_command(command, str(r.pk), str(tmp_path / "x.xlsx"))
+    assert not list(tmp_path.iterdir())
 
 
 def test_commands_refuse_unknown_rounds_units_and_formats(data, tmp_path):

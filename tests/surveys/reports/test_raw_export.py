@@ -121,6 +121,27 @@ def test_rows_are_in_the_order_of_what_they_show_never_of_arrival(data):
         assert mine == sorted(mine, key=shown)
 
 
+def test_rows_are_in_an_order_that_says_nothing(data):
+    """Unit by unit, then by content: the same ballots counted in the opposite order (ids
+    reversed) export row for row the same, so the rows' order says nothing of the ids'."""
+    from surveys.models import Answer, Ballot
+
+    first = list(rows_for(data))
+    assert [row[1] for row in first] == sorted(
+        (row[1] for row in first), key=[ru.unit.name for ru in rows_for(data).round_units.values()].index
+    )
+    for ru in data["round"].round_units.all():
+        stored = list(Ballot.objects.filter(round_unit=ru).order_by("-pk").values_list(
+            "pk", "category_id", "channel", "cast_on", "opinion"))
+        answers = {pk: list(Answer.objects.filter(ballot_id=pk).values_list("item_id", "option")) for pk, *_ in stored}
+        Ballot.objects.filter(round_unit=ru).delete()
+        for pk, category, channel, day, opinion in stored:
+            ballot = Ballot.objects.create(round_unit=ru, category_id=category, channel=channel,
+                                           cast_on=day, opinion=opinion)
+            Answer.objects.bulk_create([Answer(ballot=ballot, item_id=i, option=o) for i, o in answers[pk]])
+    assert list(rows_for(data)) == first
+
+
 def test_a_limited_scope_exports_only_its_units(data):
     main = data["groups"][0]
     _, wb = read_xlsx(rows_for(data, groups=[main]))

@@ -10,7 +10,7 @@ from fractions import Fraction
 import pytest
 
 from surveys import scoring
-from surveys.ballots import ballot_submit
+from surveys.ballots import ballot_submit, ballots_mix
 from surveys.breakdowns import ALL_MERGED_NOTE
 from surveys.models import Channel, ItemKind, Rectification, Round, RoundStatus
 from surveys.results import dashboards
@@ -20,11 +20,6 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture(autouse=True)
-def fresh_results():
-    """Rated results are kept per process; each test starts without them."""
-    dashboards.cache_clear()
 
 SELECTION = ItemKind.SELECTION
 
@@ -155,6 +150,7 @@ def test_opinions_newest_day_last():
     for text, day in [("乙 今天", today), ("甲 前天", today - timedelta(days=2)), ("丙 昨天", today - timedelta(days=1))]:
         ballot_submit(round_unit=ru, category=factories.category(), channel=Channel.ONLINE,
                       answers={selection.pk: 1, factories.headline(r, ItemKind.CONDUCT).pk: 1}, opinion=text, cast_on=day)
+    ballots_mix(round_unit=ru, minimum=1)
     publish(r)
     page = dashboards.unit_page(r, ru.unit, trend_rounds=Round.objects.published())
     assert [text for _, text in page.opinions] == ["甲 前天", "丙 昨天", "乙 今天"]
@@ -194,3 +190,22 @@ def test_live_turnout_counts_codes_and_forms_without_rates(data):
     assert first.round_unit.unit.name == "主城1区"
     assert (first.codes_issued, first.codes_void, first.received) == (10, 1, 15)
     assert first.issued == 10 - 1 + first.round_unit.paper_forms_issued
+
+
+def test_live_pages_keep_groups_together_and_repeat_a_continued_heading():
+    from types import SimpleNamespace
+
+    def group(name, n):
+        return dashboards.LiveGroup(SimpleNamespace(name=name), [f"{name}{i}" for i in range(n)])
+
+    pages = dashboards.live_pages([group("甲", 3), group("乙", 6), group("丙", 1)], rows=4, columns=2)
+    shown = [[[("·" if line.turnout else ("续" if line.continued else "头")) + line.group.group.name
+               for line in column] for column in page] for page in pages]
+    assert shown == [
+        [["头甲", "·甲", "·甲", "·甲"], ["头乙", "·乙", "·乙", "·乙"]],
+        [["续乙", "·乙", "·乙", "·乙"], ["头丙", "·丙"]],
+    ]
+    # A heading never ends a column: 丁 would start on the last line, so it moves on.
+    pages = dashboards.live_pages([group("甲", 2), group("丁", 2)], rows=4, columns=2)
+    assert [[line.group.group.name for line in column] for column in pages[0]] == [["甲"] * 3, ["丁"] * 3]
+    assert dashboards.live_pages([], rows=4, columns=2) == [[]]

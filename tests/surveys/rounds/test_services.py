@@ -34,11 +34,12 @@ def test_full_lifecycle_is_recorded(draft, staff):
     services.round_close(round_=draft, actor=staff)
     services.round_reopen(round_=draft, reason="补录遗漏的纸质票", actor=staff)
     services.round_close(round_=draft, actor=staff)
-    services.round_publish(round_=draft, actor=staff)
+    services.round_publish(round_=draft, actor=staff, reason="试运行，没有测评票")
     draft.refresh_from_db()
     assert draft.status == RoundStatus.PUBLISHED
     assert draft.opened_at and draft.closed_at and draft.published_at and draft.seal_digest
-    assert actions(draft) == ["round.open", "round.close", "round.reopen", "round.close", "round.publish"]
+    assert actions(draft) == ["round.open", "round.close", "round.seal", "round.reopen", "round.close",
+                              "round.seal", "round.publish"]
     reopen = AuditEntry.objects.get(action="round.reopen")
     assert reopen.changes["reason"] == "补录遗漏的纸质票"
     assert reopen.actor == staff
@@ -80,7 +81,7 @@ def test_reopen_needs_a_written_reason(draft, staff, reason):
 def test_published_round_cannot_be_reopened(draft, staff):
     services.round_open(round_=draft, actor=staff)
     services.round_close(round_=draft, actor=staff)
-    services.round_publish(round_=draft, actor=staff)
+    services.round_publish(round_=draft, actor=staff, reason="试运行，没有测评票")
     with pytest.raises(ValidationError):
         services.round_reopen(round_=draft, reason="想再收几张票", actor=staff)
 
@@ -167,3 +168,20 @@ def test_create_with_actor_is_recorded(staff):
     assert entry.object_id == str(r.pk) and entry.source == "新建测评"
     assert entry.changes["name"] == [None, "新测评"] and entry.changes["year"] == [None, 2026]
     assert r.items.headline().count() == 2
+
+
+def test_a_headline_item_cannot_be_made_optional():
+    from surveys.rounds.services import item_update, questionnaire_update
+
+    r = factories.round_([factories.unit()], status=RoundStatus.DRAFT)
+    headline = factories.headline(r)
+    with pytest.raises(ValidationError, match="必答"):
+        item_update(item=headline, actor=factories.staff(), required=False)
+    headline.refresh_from_db()
+    assert headline.required
+    # One save of the step is all or nothing: an edit before the refusal is not kept.
+    sub = r.items.filter(kind=ItemKind.SUB).first()
+    with pytest.raises(ValidationError):
+        questionnaire_update(round_=r, edits=[(sub, {"text": "改了"}), (headline, {"required": False})],
+                             add_text="新题", actor=factories.staff())
+    assert r.items.get(pk=sub.pk).text != "改了" and not r.items.filter(text="新题").exists()
