@@ -7,6 +7,7 @@ from audit.services import audit_record
 from jobs.services import JobFailed, job_file
 from surveys.models import Round
 
+from .availability import files_refusal
 from .feedback import build_feedback_zip, feedback_context, feedback_zip_filename
 from .views import DOWNLOAD_ACTION
 
@@ -17,6 +18,9 @@ def feedback_zip_job(job, progress, *, round_id):
     round_ = Round.objects.filter(pk=round_id).first()
     if round_ is None or user is None:
         raise JobFailed(_("测评轮次不存在，未生成文件。"))
+    refusal = files_refusal(round_)  # reopened since the job was started
+    if refusal:
+        raise JobFailed(refusal)
     groups = visible_groups(user)
     ctx = feedback_context(round_, user=user, groups=groups, published_only=not user.has_perm(MANAGE))
     path = job_file(job, ".zip")

@@ -22,13 +22,7 @@ from surveys.selectors import UNIT_ORDER
 from units.models import Unit
 
 from .availability import files_refusal
-from .feedback import (
-    build_feedback_zip,
-    build_unit_feedback,
-    feedback_context,
-    feedback_filename,
-    feedback_zip_filename,
-)
+from .feedback import build_unit_feedback, feedback_context, feedback_filename
 from .raw_export import BallotRows, ballots_filename, iter_ballots_csv, write_ballots_xlsx
 from .round_report import build_round_report, round_report_filename
 
