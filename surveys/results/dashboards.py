@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
 
-from django.db.models import Case, Count, Sum, When
+from django.db.models import Case, When
 
 from accounts.roles import MANAGE, VIEW_RESULTS
 from surveys import scoring
@@ -27,8 +27,8 @@ from surveys.models import (
 )
 from surveys.scales import Grade
 from surveys.selectors import (
-    RoundResults, UNIT_ORDER, category_totals, data_shortfall, item_results, round_results, round_rules,
-    round_suppression, round_turnout, rounds_results,
+    data_shortfall, item_results, round_results, round_rules, round_suppression, round_turnout,
+    rounds_results,
 )
 from units.models import UnitKind
 

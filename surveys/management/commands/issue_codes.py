@@ -6,9 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.roles import MANAGE
 from surveys.fieldwork.round_codes import MAX_MARGIN, codes_issue_round
-from surveys.models import RoundUnit
-
-from .export_report import get_round
+from surveys.models import Round, RoundUnit
 
 
 class Command(BaseCommand):
@@ -22,7 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--unit", action="append", default=[], help="只发放这个单位（单位代码，可重复）")
 
     def handle(self, *args, **options):
-        round_ = get_round(options["round"])
+        round_ = Round.objects.filter(pk=options["round"]).first()
+        if round_ is None:
+            raise CommandError(f"没有编号为 {options['round']} 的测评轮次。")
         actor = User.objects.filter(username=options["by"], is_active=True).first()
         if actor is None or not actor.has_perm(MANAGE):
             raise CommandError(f"没有用户名为 {options['by']} 的在用工作人员账号。")

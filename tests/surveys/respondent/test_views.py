@@ -250,7 +250,3 @@ def test_the_intro_counts_the_questions_marked_required(client, setup):
     marked = body.count('<span class="req">（必答）</span>')
     assert marked == 3  # the respondent category and the two headline items
     assert f"标有“必答”的 {marked} 题须作答" in body
-    sub = r.items.filter(kind=ItemKind.SUB).first()
-    type(sub).objects.filter(pk=sub.pk).update(required=True)
-    body = client.get(URL, {"code": setup["codes"][0]}).content.decode()
-    assert body.count('<span class="req">（必答）</span>') == 4 and "标有“必答”的 4 题须作答" in body

@@ -19,11 +19,6 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fresh_results():
-    dashboards.cache_clear()
-
-
 def publish(r, days_ago=0):
     Round.objects.filter(pk=r.pk).update(
         status=RoundStatus.PUBLISHED, opens_at=r.opens_at - timedelta(days=days_ago),

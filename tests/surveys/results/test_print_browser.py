@@ -44,7 +44,6 @@ def pdf_pages(path):
 
 
 def test_the_overview_prints_on_a_few_landscape_pages(live_server, page, tmp_path):
-    dashboards.cache_clear()
     r = published_city()
     factories.leader(username="li")
     log_in(page, live_server, "li")
