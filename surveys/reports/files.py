@@ -8,7 +8,7 @@ from django.db.models import F, Sum
 
 from accounts.roles import MANAGE
 from surveys.models import Round, RoundStatus, RoundUnit
-from surveys.selectors import UNIT_ORDER
+from surveys.selectors import round_results
 
 from .feedback import build_feedback_zip, feedback_context, feedback_zip_filename
 from .raw_export import BallotRows, ballots_filename, write_ballots_csv, write_ballots_xlsx
@@ -34,10 +34,11 @@ def report_rounds(user):
 
 
 def scoped_round_units(round_, groups):
-    round_units = RoundUnit.objects.filter(round=round_).select_related("unit__group")
-    if groups is not None:
-        round_units = round_units.filter(unit__group__in=groups)
-    return list(round_units.order_by(*UNIT_ORDER))
+    """The round's units in the reader's scope, named as the round's results name them: for a
+    closed (sealed) round, code, name and group as they were at the close, so a published file
+    keeps its names when a unit is renamed later (the round report and the feedback read
+    `round_results` the same way)."""
+    return [result.round_unit for result in round_results(round_, groups=groups).units]
 
 
 def scope_ballots(round_, groups):

@@ -15,7 +15,15 @@ from jobs.models import Job
 from jobs.services import job_run
 from surveys.ballots import ballot_submit, tallies_verify
 from surveys.fieldwork.services import paper_ballots_import
-from surveys.models import Ballot, Channel, PaperImport, PaperImportStatus, RespondentCategory
+from surveys.models import (
+    Ballot,
+    Channel,
+    PaperImport,
+    PaperImportStatus,
+    PendingBallot,
+    RespondentCategory,
+    RoundUnit,
+)
 from tests import factories
 
 from .test_paper_import import good_rows, header, xlsx
@@ -192,12 +200,14 @@ def test_a_job_that_fails_half_way_leaves_zero_ballots(setup):
     later.refresh_from_db()
     later.paper_forms_issued = 1
     later.save()
-    keyed = ballot_submit(round_unit=later, category=RespondentCategory.objects.get(name="群众"),
-                          channel=Channel.PAPER, answers=factories.online_answers(r))
+    ballot_submit(round_unit=later, category=RespondentCategory.objects.get(name="群众"),
+                  channel=Channel.PAPER, answers=factories.online_answers(r))  # waits for its mix
     job_run(record.job_id)
     job = Job.objects.get(pk=record.job_id)
     assert job.status == "failed" and "未导入任何纸质票" in job.message and later.unit.name in job.message
-    assert list(Ballot.objects.values_list("pk", flat=True)) == [keyed.pk]
+    # Nothing of the import: no ballot, only the keyed one pending, the counters as before.
+    assert not Ballot.objects.exists() and PendingBallot.objects.count() == 1
+    assert [ru.paper_ballots for ru in RoundUnit.objects.filter(pk__in=[u.pk for u in units]).order_by("pk")] == [0, 1]
     assert tallies_verify(round_=r) == {}
     record.refresh_from_db()
     assert record.status == PaperImportStatus.FAILED and record.pending == []

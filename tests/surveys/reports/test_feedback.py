@@ -134,7 +134,8 @@ def test_feedback_prints_the_seal_fingerprint_and_the_names_of_the_close(data):
     wb = read(ctx, result)
     notes = {row[0]: row[1] for row in wb["说明"].iter_rows(min_row=3, values_only=True)}
     assert notes["封存指纹"] == r.snapshot.fingerprint and notes["单位"] == "主城2区"
-    assert all(r.snapshot.fingerprint in ws.HeaderFooter.oddFooter.left.text for ws in wb)
+    # In the middle of every page's footer (the left holds the unit and round, cut to fit).
+    assert all(r.snapshot.fingerprint in ws.HeaderFooter.oddFooter.center.text for ws in wb)
 def test_the_trend_sheet_shows_years_without_a_thousands_separator(data):
     r, unit = data["round"], data["units"][0]
     ctx = feedback_context(r, unit=unit)

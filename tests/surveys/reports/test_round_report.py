@@ -188,7 +188,7 @@ def test_notes_follow_the_round_settings(db):
     # The fingerprint is printed on the 说明 sheet and in every sheet's footer.
     assert notes["封存指纹"] == r.snapshot.fingerprint
     assert "结果快照" in notes["数据来源"]
-    assert all(r.snapshot.fingerprint in ws.HeaderFooter.oddFooter.left.text for ws in wb)
+    assert all(r.snapshot.fingerprint in ws.HeaderFooter.oddFooter.center.text for ws in wb)
 
 
 def test_opinions_are_text_never_formulas(data):

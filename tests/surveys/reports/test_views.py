@@ -11,6 +11,7 @@ from django.urls import reverse
 from audit.models import AuditEntry
 from surveys.models import Round, RoundStatus
 from tests import factories
+from units.models import Unit
 
 pytestmark = pytest.mark.django_db
 
@@ -161,7 +162,7 @@ def test_large_files_are_built_by_a_job_from_the_reports_page(client, data, sett
         assert f'action="{reverse(f"reports:{kind}", args=[r.pk])}"' in page, kind
     offer = client.get(reverse("reports:ballots_xlsx", args=[r.pk]))
     assert offer.status_code == 200 and 'data-start="ballots_xlsx"' in offer.content.decode()
-    assert not AuditEntry.objects.exists()  # nothing built, nothing taken
+    assert not AuditEntry.objects.filter(action="download report").exists()  # nothing built, nothing taken
     report = openpyxl.load_workbook(io.BytesIO(body(factories.file_from_job(
         client, reverse("reports:round_report", args=[r.pk])))))
     assert report.sheetnames[:2] == ["说明", "汇总"]
@@ -183,3 +184,29 @@ def test_a_leaders_job_keeps_the_leaders_scope(client, data, settings):
     wb = openpyxl.load_workbook(io.BytesIO(body(factories.file_from_job(
         client, reverse("reports:ballots_xlsx", args=[r.pk])))))
     assert {row[1] for row in wb["原始票"].iter_rows(min_row=2, values_only=True)} == {"主城1区", "主城2区", "主城3区"}
+
+
+def test_published_files_keep_the_names_of_the_close(client, data):
+    """Issue 14: renaming a unit rewrote its name inside the published report. Every file of a
+    sealed round names units as they were at the close: the report, the feedback (its file
+    name too) and the raw ballots in both formats."""
+    r = data["round"]
+    factories.close(r)
+    publish(r)
+    unit = data["units"][1]  # 主城2区
+    Unit.objects.filter(pk=unit.pk).update(name="改名后的单位")
+    client.force_login(factories.leader())
+    report = openpyxl.load_workbook(io.BytesIO(body(client.get(reverse("reports:round_report", args=[r.pk])))))
+    names = {row[2] for row in report["汇总"].iter_rows(min_row=2, values_only=True)}
+    assert "主城2区" in names and "改名后的单位" not in names
+    feedback = client.get(reverse("reports:unit_feedback", args=[r.pk, unit.pk]))
+    assert "主城2区" in unquote(feedback["Content-Disposition"])
+    book = openpyxl.load_workbook(io.BytesIO(body(feedback)))
+    assert book["说明"]["B3"].value == "主城2区"
+    ballots = openpyxl.load_workbook(io.BytesIO(body(client.get(reverse("reports:ballots_xlsx", args=[r.pk])))))
+    names = {row[1] for row in ballots["原始票"].iter_rows(min_row=2, values_only=True)}
+    assert "主城2区" in names and "改名后的单位" not in names
+    text = body(client.get(reverse("reports:ballots_csv", args=[r.pk]))).decode()
+    assert "主城2区" in text and "改名后的单位" not in text
+    page = client.get(reverse("reports:round", args=[r.pk])).content.decode()
+    assert "主城2区" in page and "改名后的单位" not in page
