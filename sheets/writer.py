@@ -406,7 +406,7 @@ def _footer_text(text, limit=FOOTER_WIDTH):
 
 
 def write_table(book, title, columns, rows, *, footer="", key_columns=1, note=None,
-                input_rows=0, fit_sample=FIT_SAMPLE, bulk=False):
+                input_rows=0, fit_sample=FIT_SAMPLE, bulk=False, heading=None):
     """Write one table sheet: a header row, then the rows; returns the number of data rows.
 
     rows: any iterable of sequences, one value per column (None for empty); the first
@@ -414,6 +414,7 @@ def write_table(book, title, columns, rows, *, footer="", key_columns=1, note=No
     bulk: the rows are plain values (text, numbers, dates, booleans, None; no Styled) and
     are many: they go straight into the sheet's XML, the same cells in the same house style
     about ten times faster, without per-row heights for wrapped text (`BulkRows`).
+    heading: a title line above the header row (the header row is then the sheet's second).
     footer: the footer's left text, or (left, centre) — e.g. the round, and a seal's fingerprint.
     key_columns: the leftmost columns that name a row (e.g. code and name); frozen, and
     repeated on every printed page when the table is too wide for one.
@@ -421,36 +422,41 @@ def write_table(book, title, columns, rows, *, footer="", key_columns=1, note=No
     input_rows: blank rows below the data that the drop-down lists still cover (templates).
     """
     ws = book.add_sheet(title)
+    top = 1 if heading else 0  # the header row
     stream = iter(rows)
     sample = list(islice(stream, fit_sample))
     widths = fit_widths(columns, sample)
     layout = print_layout(widths)
-    page_setup(book, ws, layout, key_columns=key_columns, footer=footer or title)
+    page_setup(book, ws, layout, repeat_rows=(top, top), key_columns=key_columns, footer=footer or title)
     for index, width in enumerate(widths):
         ws.set_column(index, index, width)
-    ws.freeze_panes(1, key_columns if layout.flow else 0)
+    ws.freeze_panes(top + 1, key_columns if layout.flow else 0)
+    if heading:
+        ws.set_row(0, 24)
+        ws.write_string(0, 0, clean_text(heading), book.format(bold=True, border=False, size=14))
     header_lines = max((lines_needed(c.header, w) for c, w in zip(columns, widths)), default=1)
-    ws.set_row(0, LINE_HEIGHT * header_lines + 3)
+    ws.set_row(top, LINE_HEIGHT * header_lines + 3)
     for index, column in enumerate(columns):
-        write_cell(book, ws, 0, index, column.header, header=True)
+        write_cell(book, ws, top, index, column.header, header=True)
     wrapped = [(i, w) for i, (c, w) in enumerate(zip(columns, widths)) if c.wrap]
     count = 0
     if bulk:
-        count = BulkRows(book, ws, columns).write(_chain(sample, stream), first_row=1)
+        count = BulkRows(book, ws, columns).write(_chain(sample, stream), first_row=top + 1)
         stream, sample = (), ()
     for values in _chain(sample, stream):
         count += 1
+        row = top + count
         if wrapped:
             lines = max((lines_needed(values[i], w) for i, w in wrapped if i < len(values) and values[i] is not None),
                         default=1)
             if lines > 1:
-                ws.set_row(count, min(LINE_HEIGHT * lines + 2, MAX_ROW_HEIGHT))
+                ws.set_row(row, min(LINE_HEIGHT * lines + 2, MAX_ROW_HEIGHT))
         for index, (column, value) in enumerate(zip(columns, values)):
-            write_cell(book, ws, count, index, value, column)
-    ws.autofilter(0, 0, count, len(columns) - 1)
-    _validations(book, ws, columns, count + input_rows)
+            write_cell(book, ws, row, index, value, column)
+    ws.autofilter(top, 0, top + count, len(columns) - 1)
+    _validations(book, ws, columns, top + 1, top + count + input_rows)
     if note:
-        row = count + 2
+        row = top + count + 2
         for line in note if isinstance(note, list) else [note]:
             if isinstance(line, (list, tuple)):
                 for index, (column, value) in enumerate(zip(columns, line)):
@@ -620,8 +626,8 @@ def sheet_title(title):
     return re.sub(r"[\[\]:*?/\\]", "·", clean_text(title)).strip("'")[:31] or "Sheet"
 
 
-def _validations(book, ws, columns, last_row):
-    if last_row < 1:
+def _validations(book, ws, columns, first_row, last_row):
+    if last_row < first_row:
         return
     for index, column in enumerate(columns):
         if not column.choices:
@@ -637,7 +643,7 @@ def _validations(book, ws, columns, last_row):
             options.update(error_title=column.header[:32], error_message=f"请从下拉列表中选择{column.header}。")
         else:
             options.update(error_type="information", error_message=f"不在列表中的{column.header}会在导入时列出，请核对。")
-        ws.data_validation(1, index, last_row, index, options)
+        ws.data_validation(first_row, index, last_row, index, options)
 
 
 def write_notes(book, title, heading, pairs, *, footer=""):
