@@ -5,7 +5,7 @@ list and the paper template's notes held live formulas (a link out, "2", Err:501
 export is built with such names, converted by LibreOffice to CSV as shown (every sheet) and
 read back.
 
-Runs only where LibreOffice is installed (`apt-get install libreoffice-calc-nogui`); on
+Runs where LibreOffice is installed (.ci/run installs `libreoffice-calc-nogui`); on
 machines without it the module defines no test, so nothing is skipped (CI fails on skips).
 """
 
