@@ -10,9 +10,11 @@ measured in the same run, so the figures travel between machines as ratios:
 
 The rounds are sealed first (`round_seal`), so every page reads the snapshots, as in
 production. "warm" is the median of later requests in one process; "cold" is the first
-request of a fresh process (imports, URL resolver, templates, connection and the page), the
-median over `--cold` processes. Nothing is kept between requests, so a warm view does the
-same work as a cold one, less what a process loads once.
+request of a fresh process started as gunicorn starts a worker (settings, then the warm-up
+of `credibility.wsgi`: views imported, templates compiled, catalogues read; its time is
+printed beside), so it includes the database connection, the session and every read of the
+page, the median over `--cold` processes. Nothing is kept between requests, so a warm view
+does the same work as a cold one, less the connection.
 
     DATABASE_URL=postgres://…/hB python -m benchmarks dashboards --ballots 100000 --history 9
 
@@ -63,26 +65,35 @@ def _leader():
 
 
 def _cold_child(url):
-    """Child process: the first request of a fresh process, printed in milliseconds."""
+    """Child process: a fresh worker as gunicorn starts one (settings, then
+    `credibility.wsgi`'s warm-up), then its first request. Prints the warm-up and the first
+    request in milliseconds."""
     _setup_django()
     from django.test import Client
 
+    from credibility.warmup import warm_up
+
+    start = time.perf_counter()
+    warm_up()
+    warmed = (time.perf_counter() - start) * 1000
     client = Client()
     client.force_login(_leader())
     start = time.perf_counter()
     response = client.get(url)
     elapsed = (time.perf_counter() - start) * 1000
     assert response.status_code == 200, (url, response.status_code)
-    print(f"{elapsed:.1f}")
+    print(f"{warmed:.1f} {elapsed:.1f}")
     return 0
 
 
 def _cold_ms(url):
+    """(warm-up ms, first request ms) of a fresh process."""
     done = subprocess.run([sys.executable, "-m", "benchmarks", "dashboards", "--cold-url", url],
                           capture_output=True, text=True, check=False)
     if done.returncode:
         raise SystemExit(f"cold request of {url} failed:\n{done.stderr}")
-    return float(done.stdout.strip().splitlines()[-1])
+    warmed, first = done.stdout.strip().splitlines()[-1].split()
+    return float(warmed), float(first)
 
 
 def _recount(round_):
@@ -152,7 +163,9 @@ def main(args=None):
     }
     results = {}
     for name, url in pages.items():
-        cold = statistics.median(_cold_ms(url) for _ in range(max(1, options.cold)))
+        fresh = [_cold_ms(url) for _ in range(max(1, options.cold))]
+        warmed = statistics.median(w for w, _ in fresh)
+        cold = statistics.median(first for _, first in fresh)
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
         queries = []
@@ -161,6 +174,7 @@ def main(args=None):
         median, low, high = _median_ms(lambda url=url: client.get(url), options.repeat)
         results[name] = (median, cold)
         print(f"{name:<28} warm {median:7.1f} ms (min {low:.1f}, max {high:.1f})  cold {cold:7.1f} ms"
+              f" (after the worker's warm-up, {warmed:.0f} ms at start)"
               f"  {len(queries)} queries  {len(response.content) // 1024} KiB", flush=True)
     median, low, high = _median_ms(lambda: _recount(round_), max(3, options.repeat // 5), warmup=1)
     recount = median

@@ -62,11 +62,11 @@ exact numbers (int, Fraction, Decimal), never floats, and not all zero.
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from .scales import Grade, Scale
 
@@ -165,23 +165,94 @@ class Policy:
             object.__setattr__(self, "weights", weights)
 
 
-@dataclass(frozen=True)
+_SHARES = ("satisfied", "basic", "dissatisfied", "unknown", "positive", "interval", "score")
+_FIELDS = ("counts", "answered", "valid", *_SHARES, "below_minimum", "weighted", "level",
+           "by_category", "effective")
+
+
 class DimensionResult:
-    counts: dict
-    answered: int
-    valid: int
-    satisfied: Fraction
-    basic: Fraction
-    dissatisfied: Fraction
-    unknown: Fraction
-    positive: Fraction
-    interval: tuple | None
-    score: Fraction | None
-    below_minimum: bool
-    weighted: bool
-    level: Level
-    by_category: dict = field(default_factory=dict)
-    effective: Fraction | int = 0
+    """One unit rated on one dimension (the fields: see the module docstring).
+
+    Unweighted, the rule needs only integers: `rate` decides the level by cross-multiplying
+    the tally and keeps it; the shares (Fractions) and the interval are made the first time a
+    page reads them. A results page rates thousands of dimensions and shows a few of them.
+    Weighted results are given their shares already made (they are needed for the level).
+    """
+
+    def __init__(self, *, counts, answered, valid, level, below_minimum, weighted, effective=0,
+                 by_category=None, tally=None, **shares):
+        unknown = set(shares) - set(_SHARES)
+        if unknown:
+            raise TypeError(f"unexpected fields {sorted(unknown)}")
+        if tally is None and set(shares) != set(_SHARES):
+            raise TypeError("give the tally or every share")
+        self.counts = counts
+        self.answered = answered
+        self.valid = valid
+        self.level = level
+        self.below_minimum = below_minimum
+        self.weighted = weighted
+        self.effective = effective
+        self.by_category = {} if by_category is None else by_category
+        self._tally = tally  # (satisfied, basic, dissatisfied, unknown, points, scored)
+        self.__dict__.update(shares)  # overrides the lazy properties below
+
+    @cached_property
+    def satisfied(self):
+        return _share(self._tally[0], self.valid)
+
+    @cached_property
+    def basic(self):
+        return _share(self._tally[1], self.valid)
+
+    @cached_property
+    def dissatisfied(self):
+        return _share(self._tally[2], self.valid)
+
+    @cached_property
+    def unknown(self):
+        return _share(self._tally[3], self.answered)
+
+    @cached_property
+    def positive(self):
+        return _share(self._tally[0] + self._tally[1], self.valid)
+
+    @cached_property
+    def interval(self):
+        return wilson_interval(self._tally[0] + self._tally[1], self.valid) if self.valid else None
+
+    @cached_property
+    def score(self):
+        points, scored = self._tally[4], self._tally[5]
+        return Fraction(points, scored) if scored else None
+
+    @property
+    def ahead(self):
+        """Satisfied answers outnumber dissatisfied ones (the rule's second condition)."""
+        if self._tally is not None:
+            return self._tally[0] > self._tally[2]
+        return self.satisfied > self.dissatisfied
+
+    def reaches(self, threshold):
+        """positive >= threshold, exactly: integers unweighted, Fractions weighted."""
+        if self._tally is not None:
+            if not isinstance(threshold, Fraction):
+                threshold = Fraction(threshold)
+            return _reaches(self._tally[0] + self._tally[1], self.valid, threshold)
+        return self.positive >= threshold
+
+    def _key(self):
+        return tuple(getattr(self, name) for name in _FIELDS)
+
+    def __eq__(self, other):
+        if not isinstance(other, DimensionResult):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None
+
+    def __repr__(self):
+        return "DimensionResult(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in _FIELDS) + ")"
 
     @property
     def positive_text(self):
@@ -276,13 +347,7 @@ def rate(counts, scale: Scale, policy: Policy, by_category=None) -> DimensionRes
         counts=counts,
         answered=answered,
         valid=valid,
-        satisfied=_share(s, valid),
-        basic=_share(b, valid),
-        dissatisfied=_share(d, valid),
-        unknown=_share(u, answered),
-        positive=_share(s + b, valid),
-        interval=wilson_interval(s + b, valid) if valid else None,
-        score=Fraction(points, scored) if scored else None,
+        tally=tally,
         below_minimum=0 < valid < policy.min_valid,
         weighted=False,
         level=level,

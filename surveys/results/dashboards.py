@@ -131,7 +131,7 @@ def reaches_goal(dimension, goal):
     The goal reads like the satisfied-unit rule with another line, so it compares the same
     exact fractions `scoring.rate` returned; a rate printed 80.0% may still fall short.
     """
-    return bool(dimension.valid) and dimension.positive >= goal and dimension.satisfied > dimension.dissatisfied
+    return bool(dimension.valid) and dimension.ahead and dimension.reaches(goal)
 
 
 # --- results of finished rounds ------------------------------------------------------------

@@ -317,7 +317,8 @@ def test_the_rule_is_described_with_the_round_values():
 
 
 def test_rating_a_unit_stays_cheap():
-    """Issue 15: integers for the comparisons, a Fraction per rate shown. Counted, not timed."""
+    """Issue 15: integers for the comparisons; a Fraction only for a rate that is read, once.
+    Counted, not timed."""
     import fractions
 
     calls = []
@@ -328,9 +329,16 @@ def test_rating_a_unit_stays_cheap():
         return original(cls, *args, **kwargs)
 
     by_category = {c: {1: 30 + c, 2: 20, 3: 5 + c, 4: 3} for c in range(7)}
+    goal = Fraction(80, 100)
     fractions.Fraction.__new__ = counting
     try:
-        rate(None, FOUR, POLICY, by_category=by_category)
+        result = rate(None, FOUR, POLICY, by_category=by_category)
+        assert result.level is Level.SATISFIED and result.ahead and result.reaches(goal)
+        rated = len(calls)
+        shown = [result.positive, result.positive, result.satisfied]
+        read = len(calls) - rated
     finally:
         fractions.Fraction.__new__ = original
-    assert len(calls) == 5  # satisfied, basic, dissatisfied, unknown, positive: nothing else
+    assert rated == 0  # the level and the goal: integers only
+    assert read == 2  # positive once (kept), satisfied once
+    assert shown[0] == shown[2] + result.basic and shown[0] is shown[1]
