@@ -10,12 +10,13 @@ keeps what it finished and says what it did not.
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Count, Q, When
+from django.db.models import Case, F, Sum, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEntry
 from jobs.services import JobFailed
-from surveys.models import CodeBatch, CodeStatus, Round, RoundUnit
+from surveys.models import CodeBatch, Round, RoundUnit
 from units.models import UnitKind
 
 from .services import MAX_BATCH_SIZE, codes_issue
@@ -40,9 +41,10 @@ class PlanRow:
 
 
 def codes_plan(round_units, *, margin):
-    """[PlanRow] for the given round units (a QuerySet), counted in one query."""
+    """[PlanRow] for the given round units (a QuerySet), in one query over the batches'
+    counters (issued less voided, kept with each batch), never over the code rows."""
     rows = round_units.select_related("unit").annotate(
-        live=Count("access_codes", filter=~Q(access_codes__status=CodeStatus.VOID))
+        live=Coalesce(Sum(F("code_batches__size") - F("code_batches__codes_void")), 0)
     )
     return [PlanRow(ru, target_size(ru.planned_sample, margin), ru.live) for ru in rows]
 

@@ -141,6 +141,23 @@ def test_round_issuing_tops_each_unit_up_and_never_doubles(city, staff):
     assert plan["主城1区"] == 15 and plan["主城2区"] == 10
 
 
+def test_the_plan_reads_the_batch_counters_not_the_code_rows(city, staff):
+    """Issue 15: planning a round of a million codes reads a few hundred batch rows."""
+    from django.test.utils import CaptureQueriesContext
+
+    r = city["round"]
+    units = by_name(r)
+    kept = codes_issue(round_unit=units["主城2区"], size=30, actor=staff)[0]
+    lost = codes_issue(round_unit=units["主城2区"], size=20, actor=staff)[0]
+    codes_void(batch=lost, actor=staff, reason="遗失")
+    with CaptureQueriesContext(connection) as queries:
+        plan = {row.round_unit.unit.name: row.live for row in codes_plan(RoundUnit.objects.filter(round=r), margin=0)}
+    assert len(queries) == 1 and "accesscode" not in queries[0]["sql"].lower()
+    live = AccessCode.objects.filter(batch__in=[kept, lost]).exclude(status=CodeStatus.VOID).count()
+    assert plan["主城2区"] == live == 30
+    assert plan["主城1区"] == 0
+
+
 def test_a_need_above_the_batch_limit_gets_several_batches(city, staff):
     ru = city["round"].round_units.first()
     RoundUnit.objects.filter(pk=ru.pk).update(planned_sample=5500)
