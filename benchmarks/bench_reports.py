@@ -146,11 +146,11 @@ def _child(task, round_id, repeat):
     from django.db import connection
 
     from surveys.models import Round, RoundUnit
-    from surveys.selectors import UNIT_ORDER
+    from units.models import unit_order
 
     round_ = Round.objects.get(pk=round_id)
     round_units = list(RoundUnit.objects.filter(round=round_).select_related("unit", "unit__group")
-                       .order_by(*UNIT_ORDER))
+                       .order_by(*unit_order("unit__")))
     connection.ensure_connection()
     times, rows, size = [], 0, 0
     for _ in range(repeat):

@@ -8,6 +8,8 @@ from fractions import Fraction
 from django.conf import settings
 from django.db.models import Count, Q, Sum
 
+from units.models import unit_order
+
 from . import breakdowns, scoring, snapshots
 from .models import (
     HEADLINE_KINDS, AccessCode, Ballot, CodeBatch, CodeStatus, Investigation, Item, ResultSnapshot,
@@ -115,7 +117,7 @@ class _Live:
     def round_units(self):
         if self._units is None:
             self._units = list(
-                RoundUnit.objects.filter(round=self.round).select_related("unit__group").order_by(*UNIT_ORDER)
+                RoundUnit.objects.filter(round=self.round).select_related("unit__group").order_by(*unit_order("unit__"))
             )
         return self._units
 
@@ -419,9 +421,6 @@ def round_turnout(round_units):
     ]
 
 
-UNIT_ORDER = ("unit__kind", "unit__group__order", "unit__group__name", "unit__order", "unit__code")
-
-
 def round_opinions(round_unit_ids):
     """(round_unit_id, opinion) of every ballot with an opinion, unit by unit.
 
@@ -431,7 +430,7 @@ def round_opinions(round_unit_ids):
     return (
         Ballot.objects.filter(round_unit_id__in=round_unit_ids)
         .exclude(opinion="")
-        .order_by(*(f"round_unit__{f}" for f in UNIT_ORDER), "opinion")
+        .order_by(*unit_order("round_unit__unit__"), "opinion")
         .values_list("round_unit_id", "opinion")
     )
 

@@ -26,7 +26,7 @@ import json
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from units.models import Unit, UnitGroup
+from units.models import Unit, UnitGroup, unit_sort_key
 
 from .models import HEADLINE_KINDS, Item, ItemKind, Round, RoundUnit
 from .scales import SCALES
@@ -36,6 +36,8 @@ POLICY_FIELDS = (
     "scale", "positive_threshold", "basic_threshold", "unknown_in_denominator", "use_weights",
     "min_valid_answers",
 )
+# The order of the units inside a sealed snapshot: part of what is hashed, so it never changes
+# (a round sealed earlier must verify the same). Pages list them by `units.models.unit_order`.
 UNIT_ORDER = ("unit__kind", "unit__group__order", "unit__group__name", "unit__order", "unit__code")
 
 
@@ -183,6 +185,7 @@ def read(snapshot, round_, *, groups=None):
             online_ballots=u["online"], paper_ballots=u["paper"], paper_forms_issued=u["forms_issued"],
         ))
         counts[u["round_unit"]] = u["counts"]
+    round_units.sort(key=lambda ru: unit_sort_key(ru.unit))
     items = [
         Item(pk=i["id"], round=round_, kind=i["kind"], text=i["text"], order=i["order"], required=i["required"])
         for i in data["items"]

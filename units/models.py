@@ -1,10 +1,26 @@
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Case, When
 
 
 class UnitKind(models.TextChoices):
     DISTRICT = "district", "区县(自治县)"
     DEPARTMENT = "department", "市级部门(人民团体)"
+
+
+def unit_order(path=""):
+    """The order units are listed in: districts before departments (as the policy lists
+    them, whatever the stored values sort as), then group, then the registry's order.
+    `path` leads from the queried model to the unit, e.g. "unit__"."""
+    return (
+        Case(When(**{f"{path}kind": UnitKind.DISTRICT}, then=0), default=1),
+        f"{path}group__order", f"{path}group__name", f"{path}order", f"{path}code",
+    )
+
+
+def unit_sort_key(unit):
+    """`unit_order` for units already in memory (with their group)."""
+    return (unit.kind != UnitKind.DISTRICT, unit.group.order, unit.group.name, unit.order, unit.code)
 
 
 class UnitGroup(models.Model):

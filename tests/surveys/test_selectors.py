@@ -47,3 +47,32 @@ def test_query_count_does_not_grow_with_units(city, django_assert_max_num_querie
         factories.ballots(ru, [1, 2, 3])
     with django_assert_max_num_queries(6):
         round_results(r)
+
+
+def test_districts_come_before_departments_live_and_sealed(city):
+    """Issue 13: units were listed by the stored kind ("department" sorts before "district"),
+    so reports and pages put 市级部门 ahead of 区县. Both sources now list districts first."""
+    from surveys.selectors import round_opinions, round_results
+    from units.models import UnitKind
+
+    r = city["round"]
+    expected = ["主城1区", "主城2区", "主城3区", "远郊1区", "远郊2区", "市部门1", "市部门2"]
+    assert [u.unit.name for u in round_results(r).units] == expected
+    from surveys.ballots import ballot_submit, ballots_mix
+    from surveys.models import Channel, ItemKind
+
+    answers = {factories.headline(r).pk: 1, factories.headline(r, ItemKind.CONDUCT).pk: 1}
+    for ru in r.round_units.select_related("unit"):
+        ru.paper_forms_issued = 1
+        ru.save(update_fields=["paper_forms_issued"])
+        ballot_submit(round_unit=ru, category=factories.category(), channel=Channel.PAPER,
+                      answers=answers, opinion=f"意见{ru.unit.name}")
+        ballots_mix(round_unit=ru, minimum=1)
+    factories.close(r)
+    sealed = round_results(r)
+    assert sealed.snapshot is not None
+    assert [u.unit.name for u in sealed.units] == expected
+    kinds = [u.unit.kind for u in sealed.units]
+    assert kinds == sorted(kinds, key=lambda k: k != UnitKind.DISTRICT)
+    opinions = [text for _, text in round_opinions([ru.pk for ru in r.round_units.all()])]
+    assert opinions == [f"意见{name}" for name in expected]
