@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from .models import Job, JobStatus
 
@@ -112,9 +113,9 @@ def job_run(job_id):
         _finish(job, JobStatus.FAILED, message=str(exc))
     except Exception:
         log.exception("job %s (%s) failed", job.pk, job.kind)
-        _finish(job, JobStatus.FAILED, message="任务执行出错，未完成的部分没有保存。请重试或联系管理员。")
+        _finish(job, JobStatus.FAILED, message=_("任务执行出错，未完成的部分没有保存。请重试或联系管理员。"))
     else:
-        _finish(job, JobStatus.DONE, result=result, message=result.get("message", "已完成。"))
+        _finish(job, JobStatus.DONE, result=result, message=result.get("message", _("已完成。")))
     finally:
         progress.close()
 

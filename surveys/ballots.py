@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import Answer, Ballot, Channel, ItemKind, Round, RoundStatus, RoundUnit, Tally
 
@@ -26,7 +27,7 @@ def _clean_answers(*, round_, answers, opinion):
     for item_id, option in answers.items():
         item = items.get(int(item_id))
         if item is None or item.kind == ItemKind.OPINION:
-            errors[str(item_id)] = "题目不属于本轮问卷。"
+            errors[str(item_id)] = _("题目不属于本轮问卷。")
             continue
         if option in (None, ""):
             continue  # abstention
@@ -34,14 +35,14 @@ def _clean_answers(*, round_, answers, opinion):
             value = int(option)
             scale.option(value)
         except (KeyError, TypeError, ValueError):
-            errors[str(item_id)] = f"“{item.text}”的选项无效。"
+            errors[str(item_id)] = _("“%(text)s”的选项无效。") % {"text": item.text}
             continue
         cleaned[item.pk] = value
     for item in items.values():
         if item.required and item.kind != ItemKind.OPINION and item.pk not in cleaned:
-            errors.setdefault(str(item.pk), f"请回答“{item.text}”。")
+            errors.setdefault(str(item.pk), _("请回答“%(text)s”。") % {"text": item.text})
     if opinion and len(opinion) > OPINION_MAX_LENGTH:
-        errors["opinion"] = f"意见建议不能超过 {OPINION_MAX_LENGTH} 字。"
+        errors["opinion"] = _("意见建议不能超过 %(limit)s 字。") % {"limit": OPINION_MAX_LENGTH}
     if errors:
         raise ValidationError(errors, code="invalid_answers")
     return cleaned
@@ -58,11 +59,11 @@ def ballot_submit(*, round_unit, category, channel, answers, opinion="", cast_on
     # Re-read under lock: a round closed a moment ago must not take one more ballot.
     status = Round.objects.select_for_update().values_list("status", flat=True).get(pk=round_.pk)
     if status != RoundStatus.OPEN:
-        raise ValidationError("本轮测评未在进行中，不能再计入测评票。", code="round_not_open")
+        raise ValidationError(_("本轮测评未在进行中，不能再计入测评票。"), code="round_not_open")
     if channel not in Channel.values:
-        raise ValidationError("未知的投票渠道。", code="bad_channel")
+        raise ValidationError(_("未知的投票渠道。"), code="bad_channel")
     if not round_.round_categories.filter(category=category).exists():
-        raise ValidationError("参评人员类别不属于本轮测评。", code="bad_category")
+        raise ValidationError(_("参评人员类别不属于本轮测评。"), code="bad_category")
     cleaned = _clean_answers(round_=round_, answers=answers, opinion=opinion)
 
     # Lock the unit's row first; the paper capacity check reads the locked value.
@@ -70,8 +71,7 @@ def ballot_submit(*, round_unit, category, channel, answers, opinion="", cast_on
     locked = RoundUnit.objects.select_for_update().get(pk=round_unit.pk)
     if channel == Channel.PAPER and locked.paper_ballots >= locked.paper_forms_issued:
         raise ValidationError(
-            f"{locked.unit}的纸质票已录入 {locked.paper_ballots} 张，达到发出票数"
-            f" {locked.paper_forms_issued}，不能再录入（收回数不能超过发出数）。",
+            _("%(unit)s的纸质票已录入 %(paper_ballots)s 张，达到发出票数 %(paper_forms_issued)s，不能再录入（收回数不能超过发出数）。") % {"unit": locked.unit, "paper_ballots": locked.paper_ballots, "paper_forms_issued": locked.paper_forms_issued},
             code="paper_over_issued",
         )
     RoundUnit.objects.filter(pk=locked.pk).update(**{counter: F(counter) + 1})

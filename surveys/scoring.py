@@ -54,6 +54,16 @@ from fractions import Fraction
 from .scales import Grade, Scale
 
 
+def gettext_noop(text):
+    """Mark a label for translation (makemessages finds it); it is translated when read."""
+    return text
+
+
+# How a label is said in the current language. Identity here, with no Django import;
+# surveys.apps sets it to Django's gettext, so `.label` follows the request's language.
+translate = gettext_noop
+
+
 class Level(str, Enum):
     SATISFIED = "satisfied"
     BASIC = "basic"
@@ -62,14 +72,14 @@ class Level(str, Enum):
 
     @property
     def label(self):
-        return LEVEL_LABELS[self]
+        return translate(LEVEL_LABELS[self])
 
 
 LEVEL_LABELS = {
-    Level.SATISFIED: "群众满意单位",
-    Level.BASIC: "群众基本满意单位",
-    Level.BELOW: "未达标",
-    Level.NO_DATA: "无数据",
+    Level.SATISFIED: gettext_noop("群众满意单位"),
+    Level.BASIC: gettext_noop("群众基本满意单位"),
+    Level.BELOW: gettext_noop("未达标"),
+    Level.NO_DATA: gettext_noop("无数据"),
 }
 # Lower number = better; NO_DATA sorts last and "wins" the lower-of-two rule.
 _LEVEL_RANK = {Level.SATISFIED: 0, Level.BASIC: 1, Level.BELOW: 2, Level.NO_DATA: 3}
@@ -92,16 +102,16 @@ class FinalClass(str, Enum):
 
     @property
     def label(self):
-        return FINAL_LABELS[self]
+        return translate(FINAL_LABELS[self])
 
 
 FINAL_LABELS = {
-    FinalClass.SATISFIED: "群众满意单位",
-    FinalClass.BASIC: "群众基本满意单位",
-    FinalClass.PENDING: "未达标（待调查）",
-    FinalClass.BELOW: "未达标（已调查）",
-    FinalClass.UNSATISFIED: "群众不满意单位",
-    FinalClass.NO_DATA: "无数据",
+    FinalClass.SATISFIED: gettext_noop("群众满意单位"),
+    FinalClass.BASIC: gettext_noop("群众基本满意单位"),
+    FinalClass.PENDING: gettext_noop("未达标（待调查）"),
+    FinalClass.BELOW: gettext_noop("未达标（已调查）"),
+    FinalClass.UNSATISFIED: gettext_noop("群众不满意单位"),
+    FinalClass.NO_DATA: gettext_noop("无数据"),
 }
 
 

@@ -9,6 +9,14 @@ from tests import factories
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
+def pytest_configure(config):
+    """Compile changed translations the way `make test` does, for a plain pytest run;
+    tests/test_i18n.py checks that the .mo says what the .po says."""
+    from credibility.translations import compile_all
+
+    compile_all(only_stale=True)
+
+
 def pytest_collection_modifyitems(config, items):
     """PostgreSQL-only tests are not collected on SQLite (not skipped: CI fails on skips)."""
     if connection.vendor == "postgresql":

@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from .models import Unit, UnitGroup, UnitKind
 
@@ -19,13 +20,13 @@ class GroupForm(forms.ModelForm):
 
 
 class UnitFilterForm(forms.Form):
-    q = forms.CharField(label="搜索", required=False,
-                        widget=forms.TextInput(attrs={"placeholder": "代码、名称或简称"}))
-    kind = forms.ChoiceField(label="类别", required=False, choices=[("", "全部类别")] + UnitKind.choices)
-    group = forms.ModelChoiceField(label="分组", required=False, queryset=UnitGroup.objects.all(),
-                                   empty_label="全部分组")
-    active = forms.ChoiceField(label="状态", required=False,
-                               choices=[("", "全部"), ("1", "启用"), ("0", "已停用")])
+    q = forms.CharField(label=_("搜索"), required=False,
+                        widget=forms.TextInput(attrs={"placeholder": _("代码、名称或简称")}))
+    kind = forms.ChoiceField(label=_("类别"), required=False, choices=[("", _("全部类别"))] + UnitKind.choices)
+    group = forms.ModelChoiceField(label=_("分组"), required=False, queryset=UnitGroup.objects.all(),
+                                   empty_label=_("全部分组"))
+    active = forms.ChoiceField(label=_("状态"), required=False,
+                               choices=[("", _("全部")), ("1", _("启用")), ("0", _("已停用"))])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,12 +51,12 @@ class UnitFilterForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="单位名册（.xlsx）")
+    file = forms.FileField(label=_("单位名册（.xlsx）"))
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith(".xlsx"):
-            raise ValidationError("请上传 .xlsx 格式的表格。", code="not_xlsx")
+            raise ValidationError(_("请上传 .xlsx 格式的表格。"), code="not_xlsx")
         if upload.size > settings.IMPORT_MAX_BYTES:
-            raise ValidationError("文件过大。", code="too_large")
+            raise ValidationError(_("文件过大。"), code="too_large")
         return upload

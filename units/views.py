@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView
+from django.utils.translation import gettext as _
 
 from accounts.roles import StaffRequiredMixin, staff_required
 from surveys.models import Rectification
@@ -42,7 +43,7 @@ def _save_unit(request, unit=None):
         else:
             unit = services.unit_update(unit=Unit.objects.get(pk=unit.pk), actor=request.user,
                                         source="编辑单位", **fields)
-        messages.success(request, f"已保存单位 {unit}。")
+        messages.success(request, _("已保存单位 %(unit)s。") % {"unit": unit})
         return redirect("units:detail", pk=unit.pk)
     return render(request, "units/unit_form.html", {"form": form, "unit": unit})
 
@@ -74,10 +75,10 @@ def unit_toggle_active(request, pk):
     unit = get_object_or_404(Unit, pk=pk)
     if unit.is_active:
         services.unit_deactivate(unit=unit, actor=request.user, source="单位详情")
-        messages.success(request, f"已停用 {unit}；以后的测评不再列出该单位，历史记录保留。")
+        messages.success(request, _("已停用 %(unit)s；以后的测评不再列出该单位，历史记录保留。") % {"unit": unit})
     else:
         services.unit_activate(unit=unit, actor=request.user, source="单位详情")
-        messages.success(request, f"已启用 {unit}。")
+        messages.success(request, _("已启用 %(unit)s。") % {"unit": unit})
     return redirect("units:detail", pk=unit.pk)
 
 
@@ -90,7 +91,7 @@ def unit_delete(request, pk):
         except ValidationError as exc:
             messages.error(request, exc.messages[0])
             return redirect("units:detail", pk=unit.pk)
-        messages.success(request, f"已删除 {unit}。")
+        messages.success(request, _("已删除 %(unit)s。") % {"unit": unit})
         return redirect("units:list")
     return render(request, "units/unit_confirm_delete.html",
                   {"unit": unit, "can_delete": services.unit_can_delete(unit)})
@@ -109,8 +110,7 @@ def units_import(request):
         else:
             messages.success(
                 request,
-                f"导入完成：新增 {len(result.created)} 个，更新 {len(result.updated)} 个，"
-                f"未变 {result.unchanged} 个，新建分组 {len(result.groups_created)} 个。",
+                _("导入完成：新增 %(created)s 个，更新 %(updated)s 个，未变 %(unchanged)s 个，新建分组 %(groups_created)s 个。") % {"created": len(result.created), "updated": len(result.updated), "unchanged": result.unchanged, "groups_created": len(result.groups_created)},
             )
             return redirect("units:list")
     return render(request, "units/unit_import.html", {"form": form, "errors": errors})
@@ -148,7 +148,7 @@ def _save_group(request, group=None):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "已保存分组。")
+            messages.success(request, _("已保存分组。"))
             return redirect("units:groups")
     return render(request, "units/group_form.html", {"form": form, "group": group})
 
@@ -181,5 +181,5 @@ def group_delete(request, pk):
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
-        messages.success(request, f"已删除分组 {group}。")
+        messages.success(request, _("已删除分组 %(group)s。") % {"group": group})
     return redirect("units:groups")

@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from surveys.models import HEADLINE_KINDS, Investigation, ItemKind, Rectification
 from surveys.selectors import mean_positive, round_opinions, round_results, unit_history
@@ -82,12 +83,12 @@ def feedback_context(round_, *, user=None, groups=None, unit=None, published_onl
 def _results_sheet(wb, ctx, result, footer):
     members = ctx.group_members(result)
     columns = [
-        Column("测评维度", width=30), Column("作答数", "int"), Column("有效票", "int"),
-        Column("满意率", "percent"), Column("基本满意率", "percent"), Column("不满意率", "percent"),
-        Column("满意+基本满意", "percent"), Column("95%区间下限", "percent"),
-        Column("95%区间上限", "percent"), Column("等次", "level"), Column("调查结论"),
-        Column("类别", "level"), Column("组内排名", "int"), Column("组内单位数", "int"),
-        Column("本组平均（满意+基本满意）", "percent"), Column("全市平均（满意+基本满意）", "percent"),
+        Column(_("测评维度"), width=30), Column(_("作答数"), "int"), Column(_("有效票"), "int"),
+        Column(_("满意率"), "percent"), Column(_("基本满意率"), "percent"), Column(_("不满意率"), "percent"),
+        Column(_("满意+基本满意"), "percent"), Column(_("95%区间下限"), "percent"),
+        Column(_("95%区间上限"), "percent"), Column(_("等次"), "level"), Column(_("调查结论")),
+        Column(_("类别"), "level"), Column(_("组内排名"), "int"), Column(_("组内单位数"), "int"),
+        Column(_("本组平均（满意+基本满意）"), "percent"), Column(_("全市平均（满意+基本满意）"), "percent"),
     ]
     rows = []
     for kind in HEADLINE_KINDS:
@@ -101,17 +102,17 @@ def _results_sheet(wb, ctx, result, footer):
             mean_positive(members, kind), mean_positive(ctx.city.units, kind),
         ])
     rows.append([
-        "总体（两项中较低者）", None, None, None, None, None, None, None, None,
+        _("总体（两项中较低者）"), None, None, None, None, None, None, None, None,
         result.level, "", result.final, result.ranks.get("overall"), len(members), None, None,
     ])
-    table_sheet(wb, "测评结果", columns, rows, footer=footer)
+    table_sheet(wb, _("测评结果"), columns, rows, footer=footer)
 
 
 def _trend_sheet(wb, ctx, result, footer):
-    columns = [Column("测评轮次", width=30), Column("年度", "int")]
+    columns = [Column(_("测评轮次"), width=30), Column(_("年度"), "int")]
     for kind in HEADLINE_KINDS:
-        columns += [Column(f"{kind.label}（满意+基本满意）", "percent", width=22), Column(f"{kind.label}等次", "level", width=22)]
-    columns += [Column("总体等次", "level"), Column("类别", "level"), Column("综合组内排名", "int")]
+        columns += [Column(_("%(label)s（满意+基本满意）") % {"label": kind.label}, "percent", width=22), Column(_("%(label)s等次") % {"label": kind.label}, "level", width=22)]
+    columns += [Column(_("总体等次"), "level"), Column(_("类别"), "level"), Column(_("综合组内排名"), "int")]
     past = [(r, by_unit.get(result.unit.pk)) for r, by_unit in ctx.history]
     rows = []
     for round_, r in [*past, (ctx.round, result)]:
@@ -123,63 +124,63 @@ def _trend_sheet(wb, ctx, result, footer):
             row += [d.positive if d.valid else None, d.level]
         row += [r.level, r.final, r.ranks.get("overall")]
         rows.append(row)
-    table_sheet(wb, "历次测评", columns, rows, footer=footer)
+    table_sheet(wb, _("历次测评"), columns, rows, footer=footer)
 
 
 def _opinions_sheet(wb, result, footer):
-    columns = [Column("序号", "int", width=8), Column("意见建议", width=100, wrap=True)]
+    columns = [Column(_("序号"), "int", width=8), Column(_("意见建议"), width=100, wrap=True)]
     rows = (
         [n, opinion]
         for n, (_, opinion) in enumerate(
             round_opinions([result.round_unit.pk]).iterator(chunk_size=2000), start=1
         )
     )
-    table_sheet(wb, "意见建议", columns, rows, footer=footer)
+    table_sheet(wb, _("意见建议"), columns, rows, footer=footer)
 
 
 def _follow_up_sheet(wb, ctx, result, footer):
     columns = [
-        Column("事项", width=10), Column("测评轮次", width=26), Column("测评维度/期限", width=28),
-        Column("结论/状态", width=30), Column("情况/措施", width=70, wrap=True),
+        Column(_("事项"), width=10), Column(_("测评轮次"), width=26), Column(_("测评维度/期限"), width=28),
+        Column(_("结论/状态"), width=30), Column(_("情况/措施"), width=70, wrap=True),
     ]
     rows = []
     for inv in ctx.investigations.get(result.round_unit.pk, []):
         rows.append([
-            "调查", ctx.round.name, ItemKind(inv.item.kind).label,
+            _("调查"), ctx.round.name, ItemKind(inv.item.kind).label,
             CONCLUSION_LABELS.get(inv.conclusion, inv.conclusion), inv.findings,
         ])
     for kind in HEADLINE_KINDS:
         if conclusion_text(result, kind) == PENDING_CONCLUSION:
-            rows.append(["调查", ctx.round.name, kind.label, "待调查", ""])
+            rows.append([_("调查"), ctx.round.name, kind.label, _("待调查"), ""])
     for rect in ctx.rectifications.get(result.unit.pk, []):
         rows.append([
-            "整改", rect.round_unit.round.name, f"{rect.deadline:%Y-%m-%d}",
+            _("整改"), rect.round_unit.round.name, f"{rect.deadline:%Y-%m-%d}",
             rect.get_status_display(), rect.measures,
         ])
-    table_sheet(wb, "调查与整改", columns, rows, footer=footer)
+    table_sheet(wb, _("调查与整改"), columns, rows, footer=footer)
 
 
 def build_unit_feedback(ctx, result, out):
     """Write one unit's feedback workbook to a path or file."""
     unit = result.unit
-    footer = f"{unit.name} · {ctx.round.name} 结果反馈"
+    footer = _("%(unit)s · %(round)s 结果反馈") % {"unit": unit.name, "round": ctx.round.name}
     wb = new_workbook()
     pairs = [
-        ("单位", unit.name),
-        ("单位代码", unit.code),
-        ("分组", unit.group.name),
-        ("测评轮次", ctx.round.name),
-        ("网上票数", result.round_unit.online_ballots, "int"),
-        ("纸质票数", result.round_unit.paper_ballots, "int"),
-        ("总体等次", result.level),
-        ("类别", result.final),
-        ("综合组内排名", result.ranks.get("overall"), "int"),
-        ("生成时间", f"{timezone.localtime(ctx.now):%Y-%m-%d %H:%M}"),
-        ("生成人", actor_name(ctx.user)),
+        (_("单位"), unit.name),
+        (_("单位代码"), unit.code),
+        (_("分组"), unit.group.name),
+        (_("测评轮次"), ctx.round.name),
+        (_("网上票数"), result.round_unit.online_ballots, "int"),
+        (_("纸质票数"), result.round_unit.paper_ballots, "int"),
+        (_("总体等次"), result.level),
+        (_("类别"), result.final),
+        (_("综合组内排名"), result.ranks.get("overall"), "int"),
+        (_("生成时间"), f"{timezone.localtime(ctx.now):%Y-%m-%d %H:%M}"),
+        (_("生成人"), actor_name(ctx.user)),
         *ctx.policy,
-        ("封存摘要", ctx.round.seal_digest or "未封存"),
+        (_("封存摘要"), ctx.round.seal_digest or _("未封存")),
     ]
-    notes_sheet(wb, "说明", f"{unit.name} {ctx.round.name} 测评结果反馈", pairs, footer=footer)
+    notes_sheet(wb, _("说明"), _("%(unit)s %(round)s 测评结果反馈") % {"unit": unit.name, "round": ctx.round.name}, pairs, footer=footer)
     _results_sheet(wb, ctx, result, footer)
     _trend_sheet(wb, ctx, result, footer)
     _opinions_sheet(wb, result, footer)
@@ -188,12 +189,12 @@ def build_unit_feedback(ctx, result, out):
 
 
 def feedback_filename(round_, unit):
-    name = f"{round_.name}-{unit.code}-{unit.name}-结果反馈.xlsx"
+    name = _("%(round)s-%(code)s-%(unit)s-结果反馈.xlsx") % {"round": round_.name, "code": unit.code, "unit": unit.name}
     return name.replace("/", "_").replace("\\", "_")
 
 
 def feedback_zip_filename(round_):
-    return f"{round_.name}-各单位结果反馈.zip"
+    return _("%(name)s-各单位结果反馈.zip") % {"name": round_.name}
 
 
 def build_feedback_zip(ctx, out):

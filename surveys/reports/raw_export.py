@@ -11,13 +11,15 @@ from collections import defaultdict
 from itertools import islice
 
 from django.db import connection
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from surveys.models import Answer, Ballot, Channel, RespondentCategory
 
 from .workbook import EXCEL_MAX_ROWS, Column, new_workbook, safe_text, table_sheet
 
 CHUNK_SIZE = 2000
-SHEET_TITLE = "原始票"
+SHEET_TITLE = gettext_lazy("原始票")
 
 
 def _chunk_size(requested):
@@ -36,21 +38,21 @@ class BallotRows:
         self.scale = round_.scale_def
         self.chunk_size = _chunk_size(chunk_size)
         self.categories = dict(RespondentCategory.objects.values_list("pk", "name"))
-        self.channels = dict(Channel.choices)
+        self.channels = {value: str(label) for value, label in Channel.choices}
         self.labels = {o.value: o.label for o in self.scale.options}
         self.written = 0
 
     @property
     def headers(self):
         items = [f"{n}. {item.text}" for n, item in enumerate(self.items, start=1)]
-        return ["单位代码", "单位名称", "参评人员类别", "渠道", "日期", *items, "意见建议"]
+        return [_("单位代码"), _("单位名称"), _("参评人员类别"), _("渠道"), _("日期"), *items, _("意见建议")]
 
     @property
     def columns(self):
         widths = [12, 24, 14, 8, 12]
-        cols = [Column(h, "date" if h == "日期" else "text", width=w) for h, w in zip(self.headers, widths)]
+        cols = [Column(h, "date" if h == _("日期") else "text", width=w) for h, w in zip(self.headers, widths)]
         cols += [Column(h, width=16) for h in self.headers[5:-1]]
-        cols.append(Column("意见建议", width=60, wrap=False))
+        cols.append(Column(_("意见建议"), width=60, wrap=False))
         return cols
 
     def ballots(self):
@@ -106,7 +108,7 @@ def write_ballots_xlsx(rows, out):
         first = next(stream, None)
         if first is None and part:
             break
-        title = SHEET_TITLE if not part else f"{SHEET_TITLE}（续{part}）"
+        title = SHEET_TITLE if not part else _("%(sheet)s（续%(part)s）") % {"sheet": SHEET_TITLE, "part": part}
         batch = [] if first is None else _prepend(first, islice(stream, per_sheet - 1))
         written = table_sheet(
             wb, title, rows.columns, batch, footer=rows.round.name, fit=False, styled=False
@@ -162,4 +164,4 @@ def write_ballots_csv(rows, path):
 
 
 def ballots_filename(round_, ext):
-    return f"{round_.name}-原始票（匿名）.{ext}"
+    return _("%(name)s-原始票（匿名）.%(ext)s") % {"name": round_.name, "ext": ext}

@@ -9,6 +9,7 @@ import tempfile
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 
 from accounts.roles import MANAGE, results_required, visible_groups
 from audit.services import audit_record
@@ -109,7 +110,7 @@ def unit_feedback(request, pk, unit_pk):
     unit = get_object_or_404(Unit, pk=unit_pk)
     ctx = _feedback_context(request, round_, unit)
     if not ctx.units:
-        raise Http404("本轮没有这个单位，或它不在您的查看范围内。")
+        raise Http404(_("本轮没有这个单位，或它不在您的查看范围内。"))
     filename = feedback_filename(round_, unit)
     tmp = tempfile.TemporaryFile()
     build_unit_feedback(ctx, ctx.units[0], tmp)

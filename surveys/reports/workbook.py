@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import Enum
 from fractions import Fraction
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -27,7 +29,7 @@ DECIMAL = "0.0"
 DATE = "yyyy-mm-dd"
 DATETIME = "yyyy-mm-dd hh:mm"
 
-FONT_NAME = "宋体"
+FONT_NAME = "宋体"  # a font name, not text: the same in every language
 _thin = Side(style="thin", color="A6A6A6")
 BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
 HEADER_FONT = Font(name=FONT_NAME, bold=True, size=11)
@@ -82,6 +84,8 @@ NUMBER_FORMATS = {"int": INTEGER, "percent": PERCENT, "decimal": DECIMAL, "date"
 
 def _plain(value, kind):
     """The value as stored in the cell: numbers stay numbers, enums become their label."""
+    if isinstance(value, Promise):  # a lazy translation: its text in the active language
+        value = str(value)
     if value is None:
         return None
     if isinstance(value, (scoring.Level, scoring.FinalClass)):
@@ -144,7 +148,7 @@ def _level_fill(value):
 
 
 def _header_cell(ws, text):
-    c = WriteOnlyCell(ws, value=text)
+    c = WriteOnlyCell(ws, value=str(text))
     c.font, c.fill, c.alignment, c.border = HEADER_FONT, HEADER_FILL, HEADER_ALIGN, BORDER
     return c
 
@@ -192,7 +196,7 @@ def print_setup(ws, *, title_rows="1:1", footer=""):
         ws.print_title_rows = title_rows
     if footer:
         ws.HeaderFooter.oddFooter.left.text = safe_text(footer).replace("&", "&&")
-    ws.HeaderFooter.oddFooter.right.text = "第 &P 页，共 &N 页"
+    ws.HeaderFooter.oddFooter.right.text = _("第 &P 页，共 &N 页")
 
 
 def table_sheet(wb, title, columns, rows, *, footer="", note=None, fit=True, styled=True):
@@ -205,6 +209,7 @@ def table_sheet(wb, title, columns, rows, *, footer="", note=None, fit=True, sty
     `safe_text` (styling each cell triples the cost of a million-row sheet).
     Returns the number of data rows written.
     """
+    title = str(title)
     ws = wb.create_sheet(title=title[:31])
     print_setup(ws, footer=footer or title)  # before any row: write-only mode writes sheetPr first
     materialised = isinstance(rows, (list, tuple))
@@ -234,6 +239,7 @@ def table_sheet(wb, title, columns, rows, *, footer="", note=None, fit=True, sty
 
 def notes_sheet(wb, title, heading, pairs, *, footer=""):
     """A two-column sheet of labelled values (项目 / 内容), with a title line on top."""
+    title = str(title)
     ws = wb.create_sheet(title=title[:31])
     print_setup(ws, title_rows="1:2", footer=footer or title)
     ws.column_dimensions["A"].width = 26
@@ -241,11 +247,11 @@ def notes_sheet(wb, title, heading, pairs, *, footer=""):
     title_cell = cell(ws, heading, border=False)
     title_cell.font = TITLE_FONT
     ws.append([title_cell])
-    ws.append([_header_cell(ws, "项目"), _header_cell(ws, "内容")])
+    ws.append([_header_cell(ws, _("项目")), _header_cell(ws, _("内容"))])
     ws.freeze_panes = "A3"
     for label, value, *kind in pairs:
         ws.append([
             cell(ws, label, bold=True),
-            cell(ws, value, kind[0] if kind else "text", wrap=isinstance(value, str)),
+            cell(ws, value, kind[0] if kind else "text", wrap=isinstance(value, (str, Promise))),
         ])
     return ws

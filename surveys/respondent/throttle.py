@@ -10,15 +10,18 @@ import hmac
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
 
 FAILURES_LIMIT = getattr(settings, "SURVEY_CODE_FAILURES_LIMIT", 5)
 WINDOW_SECONDS = getattr(settings, "SURVEY_CODE_FAILURES_WINDOW", 10 * 60)
 BLOCK_SECONDS = getattr(settings, "SURVEY_CODE_BLOCK_SECONDS", 15 * 60)
 
-BLOCKED_MESSAGE = (
-    f"输入错误的测评码次数过多，请 {BLOCK_SECONDS // 60} 分钟后再试。"
+# Lazy: said in the language of the request that reads it.
+BLOCKED_MESSAGE = lazy(lambda: _(
+    "输入错误的测评码次数过多，请 %(minutes)s 分钟后再试。"
     "如果测评码确实无法使用，请联系发放测评码的工作人员。"
-)
+) % {"minutes": BLOCK_SECONDS // 60}, str)()
 
 
 def client_key(request):

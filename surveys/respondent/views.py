@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
+from django.utils.translation import gettext as _
 
 from surveys import codes
 
@@ -49,7 +50,7 @@ def start(request):
     if raw is None:
         return _entry(request)
     if not raw.strip():
-        return _entry(request, error="请输入测评码。")
+        return _entry(request, error=_("请输入测评码。"))
     client = throttle.client_key(request)
     if throttle.is_blocked(client):
         return _entry(request, error=throttle.BLOCKED_MESSAGE, code=raw, status=429)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from django.db.models import Count, Sum
+from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import MANAGE
 from surveys import scoring
@@ -34,8 +35,8 @@ from surveys.selectors import (
 # The policy's goals, "两年两提高，五年大提升": positive >= 80% within two years, >= 90% within
 # five, each with more satisfied than dissatisfied answers.
 GOALS = (
-    (Fraction(80, 100), "两年目标 80%"),
-    (Fraction(90, 100), "五年目标 90%"),
+    (Fraction(80, 100), _("两年目标 80%")),
+    (Fraction(90, 100), _("五年目标 90%")),
 )
 FINAL_ORDER = (
     scoring.FinalClass.SATISFIED,

@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.forms import modelformset_factory
+from django.utils.translation import gettext_lazy as _
 
 from surveys import scoring
 from surveys.models import Item, Rectification, RespondentCategory, Round
@@ -24,14 +25,14 @@ class RoundBasicsForm(forms.ModelForm):
         cleaned = super().clean()
         opens, closes = cleaned.get("opens_at"), cleaned.get("closes_at")
         if opens and closes and closes <= opens:
-            self.add_error("closes_at", ValidationError("结束时间须晚于开始时间。", code="window"))
+            self.add_error("closes_at", ValidationError(_("结束时间须晚于开始时间。"), code="window"))
         return cleaned
 
 
 class RoundCopyForm(RoundBasicsForm):
     source_round = forms.ModelChoiceField(
-        label="复制哪一轮的设置", queryset=Round.objects.all(),
-        help_text="复制参评单位（仅启用的）及计划样本量、问卷、参评人员类别和权重、评定规则。",
+        label=_("复制哪一轮的设置"), queryset=Round.objects.all(),
+        help_text=_("复制参评单位（仅启用的）及计划样本量、问卷、参评人员类别和权重、评定规则。"),
     )
 
     class Meta(RoundBasicsForm.Meta):
@@ -41,7 +42,7 @@ class RoundCopyForm(RoundBasicsForm):
 class RoundUnitsForm(forms.Form):
     """Step 2: which units, each with its planned sample size."""
 
-    default_planned = forms.IntegerField(label="统一计划样本量", min_value=1, initial=100, required=False)
+    default_planned = forms.IntegerField(label=_("统一计划样本量"), min_value=1, initial=100, required=False)
 
     def __init__(self, *args, round_, **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,7 +57,7 @@ class RoundUnitsForm(forms.Form):
             self.fields[f"u{unit.pk}"] = forms.BooleanField(
                 label=unit.name, required=False, initial=unit.pk in current)
             self.fields[f"p{unit.pk}"] = forms.IntegerField(
-                label=f"{unit.name}计划样本量", required=False, min_value=1,
+                label=_("%(name)s计划样本量") % {"name": unit.name}, required=False, min_value=1,
                 initial=current.get(unit.pk), widget=forms.NumberInput(attrs={"class": "form-control form-control-sm"}))
 
     def rows(self):
@@ -75,7 +76,7 @@ class RoundUnitsForm(forms.Form):
                 continue
             planned = cleaned.get(f"p{unit.pk}") or default
             if not planned:
-                self.add_error(f"p{unit.pk}", ValidationError(f"请填写{unit.name}的计划样本量。", code="planned"))
+                self.add_error(f"p{unit.pk}", ValidationError(_("请填写%(name)s的计划样本量。") % {"name": unit.name}, code="planned"))
             chosen.append((unit, planned))
         cleaned["chosen"] = chosen
         return cleaned
@@ -95,7 +96,7 @@ ItemFormSet = modelformset_factory(Item, form=ItemForm, extra=0)
 
 
 class ItemAddForm(forms.Form):
-    text = forms.CharField(label="新增分项指标", max_length=200)
+    text = forms.CharField(label=_("新增分项指标"), max_length=200)
 
 
 class RoundSettingsForm(forms.ModelForm):
@@ -116,7 +117,7 @@ class RoundSettingsForm(forms.ModelForm):
             self.fields[f"c{category.pk}"] = forms.BooleanField(
                 label=category.name, required=False, initial=category.pk in current)
             self.fields[f"w{category.pk}"] = forms.DecimalField(
-                label=f"{category.name}权重", required=False, min_value=0, max_digits=6,
+                label=_("%(name)s权重") % {"name": category.name}, required=False, min_value=0, max_digits=6,
                 decimal_places=3, initial=current.get(category.pk, 1))
 
     def category_rows(self):
@@ -126,34 +127,34 @@ class RoundSettingsForm(forms.ModelForm):
         cleaned = super().clean()
         positive, basic = cleaned.get("positive_threshold"), cleaned.get("basic_threshold")
         if positive is not None and positive > 100:
-            self.add_error("positive_threshold", ValidationError("比例不能超过 100。", code="range"))
+            self.add_error("positive_threshold", ValidationError(_("比例不能超过 100。"), code="range"))
         if positive is not None and basic is not None and basic > positive:
-            self.add_error("basic_threshold", ValidationError("基本满意单位线不能高于满意单位线。", code="order"))
+            self.add_error("basic_threshold", ValidationError(_("基本满意单位线不能高于满意单位线。"), code="order"))
         chosen = [
             (c, cleaned.get(f"w{c.pk}") if cleaned.get(f"w{c.pk}") is not None else 1)
             for c in self.categories if cleaned.get(f"c{c.pk}")
         ]
         if not chosen:
-            raise ValidationError("至少选择一类参评人员。", code="no_categories")
+            raise ValidationError(_("至少选择一类参评人员。"), code="no_categories")
         cleaned["categories"] = chosen
         return cleaned
 
 
 class ReopenForm(forms.Form):
     reason = forms.CharField(
-        label="重新开启的原因", widget=forms.Textarea(attrs={"rows": 3}), min_length=5,
-        help_text="原因会记入全程记实。",
-        error_messages={"required": "请写明重新开启的原因。", "min_length": "请写明重新开启的原因（至少 5 个字）。"},
+        label=_("重新开启的原因"), widget=forms.Textarea(attrs={"rows": 3}), min_length=5,
+        help_text=_("原因会记入全程记实。"),
+        error_messages={"required": _("请写明重新开启的原因。"), "min_length": _("请写明重新开启的原因（至少 5 个字）。")},
     )
 
 
 class InvestigationForm(forms.Form):
-    findings = forms.CharField(label="调查情况", widget=forms.Textarea(attrs={"rows": 5}))
+    findings = forms.CharField(label=_("调查情况"), widget=forms.Textarea(attrs={"rows": 5}))
     conclusion = forms.ChoiceField(
-        label="结论", widget=forms.RadioSelect,
+        label=_("结论"), widget=forms.RadioSelect,
         choices=[
-            (scoring.Conclusion.SERIOUS.value, "用人不正之风问题较为严重，认定为群众不满意单位"),
-            (scoring.Conclusion.NOT_SERIOUS.value, "未发现较为严重的问题（仍为未达标，不认定为群众不满意单位）"),
+            (scoring.Conclusion.SERIOUS.value, _("用人不正之风问题较为严重，认定为群众不满意单位")),
+            (scoring.Conclusion.NOT_SERIOUS.value, _("未发现较为严重的问题（仍为未达标，不认定为群众不满意单位）")),
         ],
     )
 

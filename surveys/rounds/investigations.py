@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.services import audit_change, audit_record, diff
 from surveys import scoring
@@ -51,16 +52,16 @@ def investigation_record(*, round_unit, item, findings, conclusion, actor, sourc
     """Record (or revise) the investigation of one unit on one headline dimension."""
     round_ = round_unit.round
     if round_.status not in RESULTS_STATUSES:
-        raise ValidationError("测评结束后才能记录调查结论。", code="not_closed")
+        raise ValidationError(_("测评结束后才能记录调查结论。"), code="not_closed")
     if not item.is_headline or item.round_id != round_.pk:
-        raise ValidationError("只能对本轮的两项总体评价记录调查结论。", code="bad_item")
+        raise ValidationError(_("只能对本轮的两项总体评价记录调查结论。"), code="bad_item")
     if not any(
         row.result.round_unit.pk == round_unit.pk and row.item.pk == item.pk
         for row in below_standard(round_)
     ):
-        raise ValidationError("该单位在此维度未低于达标线，无需调查。", code="not_below")
+        raise ValidationError(_("该单位在此维度未低于达标线，无需调查。"), code="not_below")
     if conclusion not in {c.value for c in scoring.Conclusion}:
-        raise ValidationError("请选择调查结论。", code="bad_conclusion")
+        raise ValidationError(_("请选择调查结论。"), code="bad_conclusion")
     existing = Investigation.objects.filter(round_unit=round_unit, item=item).first()
     before = {"findings": existing.findings, "conclusion": existing.conclusion} if existing else {}
     investigation = existing or Investigation(round_unit=round_unit, item=item)
@@ -90,7 +91,7 @@ def _values(rectification):
 @transaction.atomic
 def rectification_create(*, round_unit, measures, deadline, status, actor, source=""):
     if round_unit.round.status not in RESULTS_STATUSES:
-        raise ValidationError("测评结束后才能记录整改措施。", code="not_closed")
+        raise ValidationError(_("测评结束后才能记录整改措施。"), code="not_closed")
     rectification = Rectification(
         round_unit=round_unit, measures=measures, deadline=deadline, status=status, created_by=actor
     )

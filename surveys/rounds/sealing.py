@@ -9,6 +9,7 @@ ballots, not only that something differs.
 """
 
 import hashlib
+from django.utils.translation import gettext as _
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -36,13 +37,13 @@ class Verification:
 
     def summary(self):
         if not self.sealed:
-            return "本轮测评尚未封存。"
+            return _("本轮测评尚未封存。")
         if self.intact:
-            return "封存以来测评票未被增加、修改或删除。"
-        parts = [f"{code}增加{n}张" for code, n in sorted(self.added.items())]
-        parts += [f"{code}减少{n}张" for code, n in sorted(self.removed.items())]
-        parts += [f"{code}内容被修改" for code in self.changed]
-        return "封存以来测评票有变动：" + ("；".join(parts) or "摘要不一致") + "。"
+            return _("封存以来测评票未被增加、修改或删除。")
+        parts = [_("%(code)s增加%(n)s张") % {"code": code, "n": n} for code, n in sorted(self.added.items())]
+        parts += [_("%(code)s减少%(n)s张") % {"code": code, "n": n} for code, n in sorted(self.removed.items())]
+        parts += [_("%(code)s内容被修改") % {"code": code} for code in self.changed]
+        return _("封存以来测评票有变动：") + ("；".join(parts) or _("摘要不一致")) + "。"
 
 
 def _line(unit_code, category, channel, day, answers, opinion):

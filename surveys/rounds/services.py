@@ -4,6 +4,8 @@ only with a written reason). Every write by staff is recorded in the audit trail
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEntry
 from audit.services import audit_change, audit_record
@@ -26,7 +28,7 @@ ROUND_FIELDS = [
     "name", "year", "opens_at", "closes_at", "scale", "positive_threshold", "basic_threshold",
     "unknown_in_denominator", "use_weights", "min_valid_answers", "require_double_keying",
 ]
-FROZEN_MESSAGE = "本轮测评已开启，问卷和评定规则已冻结，不能修改。"
+FROZEN_MESSAGE = gettext_lazy("本轮测评已开启，问卷和评定规则已冻结，不能修改。")
 
 
 def _snapshot(round_):
@@ -73,7 +75,7 @@ def round_create(
     )
     chosen = categories if categories is not None else list(RespondentCategory.objects.all())
     if not chosen:
-        raise ValidationError("至少选择一类参评人员。", code="no_categories")
+        raise ValidationError(_("至少选择一类参评人员。"), code="no_categories")
     RoundCategory.objects.bulk_create(
         [
             RoundCategory(round=round_, category=c[0], weight=c[1])
@@ -109,7 +111,7 @@ def round_update(*, round_, actor, source="", **fields):
     before = _snapshot(round_)
     changed = {k for k, v in fields.items() if before[k] != v}
     if round_.status in (RoundStatus.CLOSED, RoundStatus.PUBLISHED) and changed:
-        raise ValidationError("本轮测评已结束，设置不能再修改。", code="closed")
+        raise ValidationError(_("本轮测评已结束，设置不能再修改。"), code="closed")
     if round_.is_frozen and changed - EDITABLE_WHEN_OPEN:
         raise ValidationError(FROZEN_MESSAGE, code="frozen")
     for key, value in fields.items():
@@ -131,7 +133,7 @@ def round_units_set(*, round_, units, actor, source=""):
     added, replanned = [], {}
     for unit_id, (unit, planned) in wanted.items():
         if planned is None or planned < 1:
-            raise ValidationError(f"{unit}的计划样本量须为正整数。", code="bad_planned")
+            raise ValidationError(_("%(unit)s的计划样本量须为正整数。") % {"unit": unit}, code="bad_planned")
         ru = current.get(unit_id)
         if ru is None:
             added.append(RoundUnit(round=round_, unit=unit, planned_sample=planned))
@@ -155,7 +157,7 @@ def round_categories_set(*, round_, categories, actor, source=""):
     """Make the round's respondent categories exactly `categories` ([(category, weight)])."""
     _require_draft(round_)
     if not categories:
-        raise ValidationError("至少选择一类参评人员。", code="no_categories")
+        raise ValidationError(_("至少选择一类参评人员。"), code="no_categories")
     before = {rc.category.name: str(rc.weight) for rc in round_.round_categories.select_related("category")}
     round_.round_categories.all().delete()
     rows = [RoundCategory(round=round_, category=c, weight=w) for c, w in categories]
@@ -197,7 +199,7 @@ def item_remove(*, item, actor, source=""):
     """Remove a sub-indicator or the opinion question; the headline items always stay."""
     _require_draft(item.round)
     if item.is_headline:
-        raise ValidationError("两项总体评价是必测项目，不能删除。", code="headline")
+        raise ValidationError(_("两项总体评价是必测项目，不能删除。"), code="headline")
     audit_record(actor=actor, action="item.remove", obj=item, changes={"text": item.text}, source=source)
     item.delete()
 
@@ -225,13 +227,13 @@ def _move(round_, status, *, stamps, actor, action, source, changes=None):
 @transaction.atomic
 def round_open(*, round_, actor, source=""):
     """Start collecting ballots; from now on the questionnaire and policy are frozen."""
-    round_ = _locked_in(round_, RoundStatus.DRAFT, "只有草稿状态的测评可以开启。", "not_draft")
+    round_ = _locked_in(round_, RoundStatus.DRAFT, _("只有草稿状态的测评可以开启。"), "not_draft")
     if not round_.round_units.exists():
-        raise ValidationError("本轮测评还没有参评单位，不能开启。", code="no_units")
+        raise ValidationError(_("本轮测评还没有参评单位，不能开启。"), code="no_units")
     if not round_.round_categories.exists():
-        raise ValidationError("本轮测评还没有参评人员类别，不能开启。", code="no_categories")
+        raise ValidationError(_("本轮测评还没有参评人员类别，不能开启。"), code="no_categories")
     if round_.items.headline().count() != len(HEADLINE_ITEMS):
-        raise ValidationError("问卷缺少总体评价题目，不能开启。", code="no_headline")
+        raise ValidationError(_("问卷缺少总体评价题目，不能开启。"), code="no_headline")
     return _move(round_, RoundStatus.OPEN, stamps={"opened_at": timezone.now()},
                  actor=actor, action="round.open", source=source)
 
@@ -239,7 +241,7 @@ def round_open(*, round_, actor, source=""):
 @transaction.atomic
 def round_close(*, round_, actor, source=""):
     """Stop accepting ballots and seal the round's ballots."""
-    round_ = _locked_in(round_, RoundStatus.OPEN, "只有进行中的测评可以结束。", "not_open")
+    round_ = _locked_in(round_, RoundStatus.OPEN, _("只有进行中的测评可以结束。"), "not_open")
     seal = sealing.round_seal(round_)
     return _move(round_, RoundStatus.CLOSED, stamps={"closed_at": timezone.now(), "seal_digest": seal.digest},
                  actor=actor, action="round.close", source=source,
@@ -249,7 +251,7 @@ def round_close(*, round_, actor, source=""):
 @transaction.atomic
 def round_publish(*, round_, actor, source=""):
     """Make results visible to leaders."""
-    round_ = _locked_in(round_, RoundStatus.CLOSED, "只有已结束的测评可以发布。", "not_closed")
+    round_ = _locked_in(round_, RoundStatus.CLOSED, _("只有已结束的测评可以发布。"), "not_closed")
     return _move(round_, RoundStatus.PUBLISHED, stamps={"published_at": timezone.now()},
                  actor=actor, action="round.publish", source=source)
 
@@ -257,10 +259,10 @@ def round_publish(*, round_, actor, source=""):
 @transaction.atomic
 def round_reopen(*, round_, reason, actor, source=""):
     """Accept ballots again after a close; needs a written reason, drops the seal."""
-    round_ = _locked_in(round_, RoundStatus.CLOSED, "只有已结束且未发布的测评可以重新开启。", "not_closed")
+    round_ = _locked_in(round_, RoundStatus.CLOSED, _("只有已结束且未发布的测评可以重新开启。"), "not_closed")
     reason = (reason or "").strip()
     if len(reason) < 5:
-        raise ValidationError("请写明重新开启的原因（至少 5 个字）。", code="no_reason")
+        raise ValidationError(_("请写明重新开启的原因（至少 5 个字）。"), code="no_reason")
     return _move(round_, RoundStatus.OPEN, stamps={"closed_at": None, "seal_digest": ""},
                  actor=actor, action="round.reopen", source=source,
                  changes={"reason": reason, "seal_digest": [round_.seal_digest, ""]})

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from accounts.roles import staff_required
@@ -91,7 +92,7 @@ def codes_issue_view(request, pk):
         except ValidationError as error:
             form.add_error("size", error)
         else:
-            messages.success(request, f"已生成 {len(plain)} 个测评码（第 {batch.pk} 批），可打印测评码条或下载清单。")
+            messages.success(request, _("已生成 %(count)s 个测评码（第 %(pk)s 批），可打印测评码条或下载清单。") % {"count": len(plain), "pk": batch.pk})
             return redirect("fieldwork:unit", pk=round_unit.pk)
     return render(request, "surveys/fieldwork/unit.html", _unit_context(round_unit, issue_form=form), status=400)
 
@@ -107,7 +108,7 @@ def paper_forms_view(request, pk):
         except ValidationError as error:
             form.add_error("issued", error)
         else:
-            messages.success(request, f"{round_unit.unit.name}的发出票数已记为 {form.cleaned_data['issued']}。")
+            messages.success(request, _("%(name)s的发出票数已记为 %(issued)s。") % {"name": round_unit.unit.name, "issued": form.cleaned_data['issued']})
             return redirect(request.POST.get("next") or reverse("fieldwork:unit", args=[round_unit.pk]))
     return render(request, "surveys/fieldwork/unit.html", _unit_context(round_unit, forms_form=form), status=400)
 
@@ -127,9 +128,9 @@ def batch_void(request, pk):
         except ValidationError as error:
             messages.error(request, "；".join(error.messages))
         else:
-            messages.success(request, f"第 {batch.pk} 批已作废，{voided} 个未使用的测评码不能再使用。")
+            messages.success(request, _("第 %(pk)s 批已作废，%(voided)s 个未使用的测评码不能再使用。") % {"pk": batch.pk, "voided": voided})
     else:
-        messages.error(request, "请填写作废原因。")
+        messages.error(request, _("请填写作废原因。"))
     return redirect("fieldwork:unit", pk=batch.round_unit_id)
 
 
@@ -168,12 +169,12 @@ def batch_codes_xlsx(request, pk):
     base = questionnaire_url(request)
     book = Workbook()
     sheet = book.active
-    sheet.title = "测评码"
-    sheet.append([batch.round_unit.round.name, batch.round_unit.unit.name, f"第 {batch.pk} 批"])
-    sheet.append(["序号", "测评码", "填写地址", "状态"])
-    labels = dict(CodeStatus.choices)
+    sheet.title = _("测评码")
+    sheet.append([batch.round_unit.round.name, batch.round_unit.unit.name, _("第 %(pk)s 批") % {"pk": batch.pk}])
+    sheet.append([_("序号"), _("测评码"), _("填写地址"), _("状态")])
+    labels = {value: str(label) for value, label in CodeStatus.choices}
     for number, (code, status) in enumerate(batch_codes(batch), start=1):
-        shown = codes.display(code) if code else "（无法解密）"
+        shown = codes.display(code) if code else _("（无法解密）")
         sheet.append([number, shown, f"{base}?code={shown}" if code else "", labels[status]])
     for letter, width in (("A", 8), ("B", 18), ("C", 60), ("D", 10)):
         sheet.column_dimensions[letter].width = width

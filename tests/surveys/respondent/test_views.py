@@ -78,7 +78,7 @@ def test_submission_counts_once_and_consumes_the_code(client, setup):
     assert "您的测评票已计入" in thanks
 
     again = client.post(URL, data).content.decode()
-    assert REFUSALS["used"] in again
+    assert str(REFUSALS["used"]) in again
     assert Ballot.objects.count() == 1
 
 
@@ -116,7 +116,7 @@ def checked(body):
 
 def assert_refused(client, r, code, reason):
     for response in (client.get(URL, {"code": code}), client.post(URL, post_data(r, code))):
-        assert REFUSALS[reason] in response.content.decode()
+        assert str(REFUSALS[reason]) in response.content.decode()
     assert not Ballot.objects.exists()
 
 
