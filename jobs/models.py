@@ -43,6 +43,8 @@ class Job(models.Model):
     file_name = models.CharField(_("文件名"), max_length=200, blank=True)
     file_path = models.CharField(_("文件位置"), max_length=400, blank=True)
     back_url = models.CharField(_("返回页面"), max_length=400, blank=True)
+    # The language of the page that started the job: its messages and files are in it.
+    language = models.CharField(_("语言"), max_length=12, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
         related_name="+", verbose_name=_("发起人"),

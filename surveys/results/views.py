@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.roles import results_required, visible_groups
+from surveys import scoring
 from surveys.models import HEADLINE_KINDS, ItemKind, RoundUnit
 from units.models import UnitKind
 
@@ -28,7 +29,7 @@ class RankingFilterForm(forms.Form):
     group = forms.TypedChoiceField(label=gettext_lazy("单位分组"), coerce=int, required=False, empty_value=None)
     level = forms.ChoiceField(
         label=gettext_lazy("评定结果"),
-        choices=[("", gettext_lazy("全部等次")), *((f.value, f.label) for f in dashboards.FINAL_ORDER)],
+        choices=[("", gettext_lazy("全部等次")), *((f.value, gettext_lazy(scoring.FINAL_LABELS[f])) for f in dashboards.FINAL_ORDER)],
         required=False,
     )
     sort = forms.ChoiceField(choices=[(k, k) for k in dashboards.SORTS], required=False)
