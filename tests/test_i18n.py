@@ -55,7 +55,8 @@ ROOT = Path(settings.BASE_DIR)
 PO_PATH = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po"
 # What makemessages reads (docs/i18n.md gives the command): the project's Python and templates.
 SOURCE_EXCLUDES = {".venv", "tests", "benchmarks", "locale", "staticfiles", "var", "node_modules"}
-GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "ngettext_lazy"}
+GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "ngettext_lazy",
+                 "pgettext", "pgettext_lazy"}
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 PLACEHOLDER = re.compile(r"%\([a-z_0-9]+\)[sdf]|%\([a-z_0-9]+\)\.\df|%%")
 
@@ -85,18 +86,23 @@ def python_msgids(rel, source):
         name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
         if name not in GETTEXT_NAMES:
             continue
-        texts = node.args[:2] if name.startswith("ngettext") else node.args[:1]
+        context = None
+        if name.startswith("pgettext"):
+            context = node.args[0].value if isinstance(node.args[0], ast.Constant) else None
+            texts = node.args[1:2]
+        else:
+            texts = node.args[:2] if name.startswith("ngettext") else node.args[:1]
         for arg in texts:
             where = f"{rel}:{node.lineno}"
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                out.append((arg.value, where))
+                out.append(((context, arg.value), where))
             elif isinstance(arg, ast.JoinedStr):
                 out.append((None, f"{where}: an f-string cannot be translated; use %(name)s"))
     return out
 
 
-TEMPLATIZED = re.compile(r"\b(n?gettext)\(\s*((?:u?'(?:[^'\\]|\\.)*'|u?\"(?:[^\"\\]|\\.)*\")"
-                         r"(?:\s*,\s*(?:u?'(?:[^'\\]|\\.)*'|u?\"(?:[^\"\\]|\\.)*\"))?)")
+LITERAL = r"u?'(?:[^'\\]|\\.)*'|u?\"(?:[^\"\\]|\\.)*\""
+TEMPLATIZED = re.compile(rf"\b(n?p?gettext)\(\s*((?:{LITERAL})(?:\s*,\s*(?:{LITERAL}))?)")
 
 
 def template_msgids(rel, source):
@@ -104,14 +110,18 @@ def template_msgids(rel, source):
     out = []
     for match in TEMPLATIZED.finditer(templatize(source, str(rel))):
         literals = ast.literal_eval(f"({match.group(2)},)")
-        out += [(text, str(rel)) for text in literals]
+        if "p" in match.group(1):  # pgettext(context, message)
+            out.append(((literals[0], literals[1]), str(rel)))
+        else:
+            out += [((None, text), str(rel)) for text in literals]
     return out
 
 
 def test_every_marked_string_is_in_the_catalog():
     """A string wrapped in gettext / {% translate %} but missing from the .po shows in
     Chinese on English pages: run makemessages and translate it (docs/i18n.md)."""
-    known = {entry.msgid for entry in catalog()}
+    known = {(entry.msgctxt, entry.msgid) for entry in catalog()}
+    known |= {(entry.msgctxt, entry.msgid_plural) for entry in catalog() if entry.msgid_plural}
     missing, fstrings, found = {}, [], 0
     for rel, path in source_files():
         source = path.read_text(encoding="utf-8")
@@ -124,7 +134,8 @@ def test_every_marked_string_is_in_the_catalog():
                 continue
             found += 1
             if msgid not in known:
-                missing.setdefault(msgid, where)
+                context, text = msgid
+                missing.setdefault(text if context is None else f"{text} (context {context!r})", where)
     assert found > 500, "found too few translatable strings; is the extraction broken?"
     assert not fstrings, "f-strings passed to gettext:\n" + "\n".join(fstrings)
     assert not missing, (
