@@ -187,6 +187,8 @@ def test_compiled_catalog_says_what_the_po_says():
         if entry.msgid_plural:
             pairs = [(compiled.ngettext(entry.msgid, entry.msgid_plural, n), entry.msgstr_plural[0 if n == 1 else 1])
                      for n in (1, 2)]
+        elif entry.msgctxt:
+            pairs = [(compiled.pgettext(entry.msgctxt, entry.msgid), entry.msgstr)]
         else:
             pairs = [(compiled.gettext(entry.msgid), entry.msgstr)]
         differences += [f"{entry.msgid!r}: .mo {got!r}, .po {want!r}" for got, want in pairs if got != want]
