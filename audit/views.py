@@ -1,10 +1,9 @@
-from django.http import HttpResponse
-from django.utils import timezone
 from django.views.generic import ListView
 
 from accounts.roles import AccountsRequiredMixin, accounts_required
+from sheets.writer import xlsx_response
 
-from .export import audit_export
+from .export import audit_filename, audit_workbook
 from .forms import AuditFilterForm
 from .models import AuditEntry
 
@@ -31,10 +30,7 @@ class AuditListView(AccountsRequiredMixin, ListView):
 
 @accounts_required
 def audit_download(request):
-    entries = AuditFilterForm(request.GET or None).filter(AuditEntry.objects.all())
-    response = HttpResponse(
-        audit_export(entries),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="audit-{timezone.localdate():%Y%m%d}.xlsx"'
-    return response
+    form = AuditFilterForm(request.GET or None)
+    entries = form.filter(AuditEntry.objects.all())
+    span = (form.cleaned_data["since"], form.cleaned_data["until"]) if form.is_valid() else (None, None)
+    return xlsx_response(audit_workbook(entries), audit_filename(*span))

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 from django.db.models import Count, Q, Sum
 
-from . import scoring
+from . import breakdowns, scoring
 from .models import (
     HEADLINE_KINDS, AccessCode, Ballot, CodeStatus, Investigation, Item, Round, RoundUnit, Tally,
 )
@@ -64,10 +64,12 @@ def _counts(round_, round_unit_ids, item_ids):
 
 
 def _rank(results, key):
-    """Competition ranks inside one group; units without data come last, unranked."""
-    ranked = sorted((r for r in results if key(r) is not None), key=key, reverse=True)
-    ranks = scoring.competition_ranks([key(r) for r in ranked])
-    return {id(r): rank for r, rank in zip(ranked, ranks)}
+    """Ranks inside one group by `scoring.level_ranks`: level first, then the exact rate.
+
+    `key(result)` gives (level, rate); units without data are not ranked.
+    """
+    ranks = scoring.level_ranks([key(r) for r in results])
+    return {id(r): rank for r, rank in zip(results, ranks)}
 
 
 def round_results(round_, *, groups=None):
@@ -119,10 +121,10 @@ def round_results(round_, *, groups=None):
         by_group[result.group.pk].append(result)
     for members in by_group.values():
         for kind in HEADLINE_KINDS:
-            ranks = _rank(members, lambda r, k=kind: r.dimensions[k].positive if r.dimensions[k].valid else None)
+            ranks = _rank(members, lambda r, k=kind: (r.dimensions[k].level, r.dimensions[k].positive))
             for r in members:
                 r.ranks[kind] = ranks.get(id(r))
-        overall = _rank(members, lambda r: r.mean_positive)
+        overall = _rank(members, lambda r: (r.level, r.mean_positive))
         for r in members:
             r.ranks["overall"] = overall.get(id(r))
     return RoundResults(round=round_, items=items, units=results)
@@ -173,6 +175,46 @@ def category_totals(round_, round_unit_ids, item_ids):
     for item, category, option, n in rows:
         totals[item][category][option] = n
     return totals
+
+
+def category_cells(round_):
+    """{(round_unit_id, category_id): (answers per headline dimension)} of the whole round.
+
+    What `breakdowns.suppress` needs to decide the round's pattern; one query, summed in SQL.
+    """
+    kinds = list(HEADLINE_KINDS)
+    items = dict(Item.objects.filter(round=round_).headline().values_list("pk", "kind"))
+    cells = defaultdict(lambda: [0] * len(kinds))
+    rows = (
+        Tally.objects.filter(round_unit__round=round_, item_id__in=list(items), count__gt=0)
+        .values_list("round_unit_id", "category_id", "item_id")
+        .annotate(n=Sum("count"))
+        .order_by()
+    )
+    for ru, category, item, n in rows:
+        cells[(ru, category)][kinds.index(items[item])] = n
+    return {key: tuple(sizes) for key, sizes in cells.items()}
+
+
+def round_suppression(round_):
+    """The round's category suppression pattern (`breakdowns.Suppression`), keyed by
+    round unit id and category id. Computed over the whole round whatever the reader's scope,
+    so every page and file of the round shows the same pattern."""
+    return breakdowns.suppress(category_cells(round_))
+
+
+def round_rules(round_):
+    """The rule a round was rated by, [(key, label, text)], for every page and 说明 sheet."""
+    labels = None
+    if round_.use_weights:
+        labels = {
+            rc.category_id: rc.category.name
+            for rc in round_.round_categories.select_related("category").order_by("category__order")
+        }
+    weights = round_.category_weights() if round_.use_weights else None
+    return scoring.describe_policy(
+        round_.policy(weights), round_.scale_def, weight_labels=labels, min_cell=breakdowns.MIN_CELL,
+    )
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,4 @@
 from django import forms
-from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -51,12 +49,6 @@ class UnitFilterForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_("单位名册（.xlsx）"))
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith(".xlsx"):
-            raise ValidationError(_("请上传 .xlsx 格式的表格。"), code="not_xlsx")
-        if upload.size > settings.IMPORT_MAX_BYTES:
-            raise ValidationError(_("文件过大。"), code="too_large")
-        return upload
+    # Size and content are checked by sheets.reader, which names what a wrong file is.
+    file = forms.FileField(label=_("单位名册（.xlsx）"), allow_empty_file=True,
+                           widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}))

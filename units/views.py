@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.db.models import Count
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -9,11 +9,15 @@ from django.views.generic import ListView
 from django.utils.translation import gettext as _
 
 from accounts.roles import StaffRequiredMixin, staff_required
+from sheets import held
+from sheets import limits as sheet_limits
+from sheets.reader import SheetRefused, read_upload
+from sheets.writer import download_name, xlsx_response
 from surveys.models import Rectification
 
 from . import services, xlsx
 from .forms import GroupForm, ImportForm, UnitFilterForm, UnitForm
-from .models import Unit, UnitGroup
+from .models import Unit, UnitGroup, UnitKind
 
 
 class UnitListView(StaffRequiredMixin, ListView):
@@ -97,34 +101,97 @@ def unit_delete(request, pk):
                   {"unit": unit, "can_delete": services.unit_can_delete(unit)})
 
 
+IMPORT_PURPOSE = "units-import"
+
+
+def _import_page(request, form, errors=(), status=200, notice=""):
+    return render(request, "units/unit_import.html",
+                  {"form": form, "errors": list(errors), "notice": notice}, status=status)
+
+
+def _preview(request, plan, token, name, *, changed=False, status=200):
+    return render(request, "units/unit_import_preview.html", {
+        "plan": plan, "token": token, "name": name, "changed": changed,
+    }, status=status)
+
+
 @staff_required
 def units_import(request):
-    form = ImportForm(request.POST or None, request.FILES or None)
-    errors = []
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = xlsx.units_import(data=form.cleaned_data["file"].read(), actor=request.user,
-                                       source="导入单位名册")
-        except ValidationError as exc:
-            errors = exc.messages
-        else:
-            messages.success(
-                request,
-                _("导入完成：新增 %(created)s 个，更新 %(updated)s 个，未变 %(unchanged)s 个，新建分组 %(groups_created)s 个。") % {"created": len(result.created), "updated": len(result.updated), "unchanged": result.unchanged, "groups_created": len(result.groups_created)},
-            )
-            return redirect("units:list")
-    return render(request, "units/unit_import.html", {"form": form, "errors": errors})
+    """Step 1: upload and check the whole file; nothing is saved yet."""
+    if request.method != "POST":
+        return _import_page(request, ImportForm())
+    form = ImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _import_page(request, form, status=400)
+    upload = form.cleaned_data["file"]
+    try:
+        data = read_upload(upload, sheet_limits.current())
+        plan = xlsx.units_plan(data)
+    except SheetRefused as refusal:
+        return _import_page(request, ImportForm(), refusal.messages, status=400)
+    if not plan.has_changes:
+        held.release(request, IMPORT_PURPOSE)
+        messages.info(request, _("文件与现有名册一致：新增 0 个，更新 0 个，未变 %(unchanged)s 个，没有需要保存的变化。") % {"unchanged": plan.unchanged})
+        return redirect("units:list")
+    held.hold(request, IMPORT_PURPOSE, data, upload.name)
+    # Post/redirect/get: refreshing the preview shows it again instead of re-sending the file.
+    return redirect("units:import_confirm", permanent=False)
+
+
+@staff_required
+def units_import_confirm(request):
+    """Step 2: GET shows what the held file would change; POST saves exactly that, or nothing."""
+    if request.method == "POST" and "cancel" in request.POST:
+        held.release(request, IMPORT_PURPOSE)
+        messages.info(request, _("已取消导入，未保存任何数据。"))
+        return redirect("units:list")
+    token = request.POST.get("token") if request.method == "POST" else None
+    file = held.held(request, IMPORT_PURPOSE, token)
+    if file is None:
+        if request.method == "POST":
+            return _import_page(request, ImportForm(), [_("待确认的文件已过期或已被新的上传替换，请重新上传。")],
+                                status=400)
+        return _import_page(request, ImportForm(), notice=_("没有待确认的导入，请先上传文件。"))
+    try:
+        if request.method != "POST":
+            return _preview(request, xlsx.units_plan(file.data), file.token, file.name)
+        result = xlsx.units_import(data=file.data, actor=request.user, source="导入单位名册",
+                                   expect=request.POST.get("digest", ""), file_name=file.name)
+    except xlsx.PlanChanged as changed:
+        return _preview(request, changed.plan, file.token, file.name, changed=True, status=409)
+    except SheetRefused as refusal:  # the registry changed so that the file no longer fits
+        held.release(request, IMPORT_PURPOSE)
+        return _import_page(request, ImportForm(), refusal.messages, status=400)
+    except IntegrityError:  # another import saved the same codes a moment ago
+        return _import_page(request, ImportForm(), [_("名册刚被他人修改，本次未保存任何数据。请重新上传核对。")],
+                            status=409)
+    held.release(request, IMPORT_PURPOSE)
+    groups = _("，新建分组 %(groups_created)s 个") % {"groups_created": len(result.groups_created)}
+    if result.groups_created:
+        groups += "（" + "、".join(result.groups_created) + "）"
+    messages.success(
+        request,
+        _("导入完成：新增 %(created)s 个，更新 %(updated)s 个，未变 %(unchanged)s 个%(groups)s。") % {"created": len(result.created), "updated": len(result.updated), "unchanged": result.unchanged, "groups": groups},
+    )
+    return redirect("units:list")
+
+
+@staff_required
+def units_import_template(request):
+    book = xlsx.units_workbook(Unit.objects.none(), title=_("被测评单位名册模板"))
+    return xlsx_response(book, download_name(_("被测评单位名册模板"), ext="xlsx"))
 
 
 @staff_required
 def units_export(request):
     filter_form = UnitFilterForm(request.GET or None)
-    data = xlsx.units_export(filter_form.filter(Unit.objects.all()))
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="units-{timezone.localdate():%Y%m%d}.xlsx"'
-    return response
+    scope = []
+    if filter_form.is_valid():
+        data = filter_form.cleaned_data
+        scope = [data["group"].name if data["group"] else "", dict(UnitKind.choices).get(data["kind"], ""),
+                 {"1": _("启用"), "0": _("已停用")}.get(data["active"], ""), data["q"]]
+    book = xlsx.units_workbook(filter_form.filter(Unit.objects.all()))
+    return xlsx_response(book, download_name(_("被测评单位名册"), *scope, timezone.localdate()))
 
 
 class GroupListView(StaffRequiredMixin, ListView):

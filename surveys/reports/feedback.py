@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from surveys.models import HEADLINE_KINDS, Investigation, ItemKind, Rectification
 from surveys.selectors import mean_positive, round_opinions, round_results, unit_history
@@ -19,9 +20,15 @@ from surveys.selectors import mean_positive, round_opinions, round_results, unit
 from .round_report import (
     CONCLUSION_LABELS,
     PENDING_CONCLUSION,
+    WEIGHTED_NOTE,
     actor_name,
     conclusion_text,
     policy_notes,
+)
+
+FEEDBACK_RANKING_NOTE = (
+    gettext_lazy("组内排名先按等次（群众满意单位、群众基本满意单位、未达标），同一等次再按满意+基本满意比率排列，"
+    "无有效票不排名；比率截尾到 0.1%（不四舍五入）。评定规则详见“说明”")
 )
 from .workbook import Column, new_workbook, notes_sheet, table_sheet
 
@@ -82,11 +89,15 @@ def feedback_context(round_, *, user=None, groups=None, unit=None, published_onl
 
 def _results_sheet(wb, ctx, result, footer):
     members = ctx.group_members(result)
+    scored, weighted = ctx.round.scale_def.scored, ctx.round.use_weights
     columns = [
         Column(_("测评维度"), width=30), Column(_("作答数"), "int"), Column(_("有效票"), "int"),
+        *([Column(_("有效样本量"), "decimal")] if weighted else []),
         Column(_("满意率"), "percent"), Column(_("基本满意率"), "percent"), Column(_("不满意率"), "percent"),
-        Column(_("满意+基本满意"), "percent"), Column(_("95%区间下限"), "percent"),
-        Column(_("95%区间上限"), "percent"), Column(_("等次"), "level"), Column(_("调查结论")),
+        Column(_("满意+基本满意"), "percent"),
+        *([Column(_("百分制得分"), "decimal")] if scored else []),
+        Column(_("95%区间下限"), "percent"),
+        Column(_("95%区间上限"), "percent"), Column(_("样本不足")), Column(_("等次"), "level"), Column(_("调查结论")),
         Column(_("类别"), "level"), Column(_("组内排名"), "int"), Column(_("组内单位数"), "int"),
         Column(_("本组平均（满意+基本满意）"), "percent"), Column(_("全市平均（满意+基本满意）"), "percent"),
     ]
@@ -96,16 +107,17 @@ def _results_sheet(wb, ctx, result, footer):
         low, high = d.interval or (None, None)
         rows.append([
             kind.label, d.answered, d.valid,
+            *([d.effective if d.valid else None] if weighted else []),
             *(x if d.valid else None for x in (d.satisfied, d.basic, d.dissatisfied, d.positive)),
-            low, high, d.level, conclusion_text(result, kind), result.dimension_finals[kind],
-            result.ranks.get(kind), len(members),
+            *([d.score if d.valid else None] if scored else []),
+            low, high, _("是") if d.below_minimum else "", d.level, conclusion_text(result, kind),
+            result.dimension_finals[kind], result.ranks.get(kind), len(members),
             mean_positive(members, kind), mean_positive(ctx.city.units, kind),
         ])
-    rows.append([
-        _("总体（两项中较低者）"), None, None, None, None, None, None, None, None,
-        result.level, "", result.final, result.ranks.get("overall"), len(members), None, None,
-    ])
-    table_sheet(wb, _("测评结果"), columns, rows, footer=footer)
+    tail = [result.level, "", result.final, result.ranks.get("overall"), len(members), None, None]
+    rows.append([_("总体（两项中较低者）"), *[None] * (len(columns) - 1 - len(tail)), *tail])
+    note = [FEEDBACK_RANKING_NOTE] + ([WEIGHTED_NOTE] if weighted else [])
+    table_sheet(wb, _("测评结果"), columns, rows, footer=footer, note=note)
 
 
 def _trend_sheet(wb, ctx, result, footer):

@@ -2,7 +2,8 @@
 
 A row holds what the ballot holds and nothing more (unit, respondent category, channel, day,
 one answer per item, the opinion); never the ballot's id, so rows cannot be matched with
-anything else. Ballots are read with a database cursor in chunks, and each chunk's answers
+anything else. The category is the one the round's breakdowns show: a category merged into
+其他 there (`breakdowns.suppress`) is 其他 here as well. Ballots are read with a database cursor in chunks, and each chunk's answers
 with one query, so memory does not grow with the number of ballots.
 """
 
@@ -14,7 +15,9 @@ from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from surveys.breakdowns import OTHER_LABEL
 from surveys.models import Answer, Ballot, Channel, RespondentCategory
+from surveys.selectors import round_suppression
 
 from .workbook import EXCEL_MAX_ROWS, Column, new_workbook, safe_text, table_sheet
 
@@ -38,6 +41,9 @@ class BallotRows:
         self.scale = round_.scale_def
         self.chunk_size = _chunk_size(chunk_size)
         self.categories = dict(RespondentCategory.objects.values_list("pk", "name"))
+        # A ballot of a category merged in the round's breakdowns reads 其他 here too:
+        # counting rows per category would otherwise give back every suppressed cell.
+        self.merged = round_suppression(round_).hidden
         self.channels = {value: str(label) for value, label in Channel.choices}
         self.labels = {o.value: o.label for o in self.scale.options}
         self.written = 0
@@ -76,6 +82,7 @@ class BallotRows:
             for pk, ru in self.round_units.items()
         }
         categories = {pk: safe_text(name) for pk, name in self.categories.items()}
+        merged = self.merged
         item_ids = [item.pk for item in self.items]
         labels = self.labels
         for chunk in self.chunks():
@@ -88,7 +95,9 @@ class BallotRows:
                 self.written += 1
                 given = answers.get(ballot_id, {})
                 yield [
-                    *units[ru_id], categories.get(category_id), self.channels.get(channel, channel),
+                    *units[ru_id],
+                    OTHER_LABEL if (ru_id, category_id) in merged else categories.get(category_id),
+                    self.channels.get(channel, channel),
                     cast_on, *(labels.get(given.get(pk)) for pk in item_ids),
                     safe_text(opinion) if opinion else None,
                 ]

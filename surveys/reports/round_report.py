@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from surveys import scoring
-from surveys.breakdowns import HIDDEN_NOTE, MIN_CELL, category_breakdown
+from surveys.breakdowns import ALL_MERGED_NOTE, HIDDEN_NOTE, MIN_CELL, category_breakdown
 from surveys.models import HEADLINE_KINDS, Investigation, ItemKind
 from surveys.scales import Grade
 from surveys.selectors import (
@@ -17,6 +17,8 @@ from surveys.selectors import (
     item_results,
     round_opinions,
     round_results,
+    round_rules,
+    round_suppression,
     round_turnout,
 )
 
@@ -26,6 +28,19 @@ DIMENSION_SHORT = {ItemKind.SELECTION: gettext_lazy("选拔任用"), ItemKind.CO
 CONCLUSION_LABELS = dict(Investigation._meta.get_field("conclusion").choices)
 PENDING_CONCLUSION = gettext_lazy("待调查")
 UNIT_COLUMNS = [Column(gettext_lazy("分组")), Column(gettext_lazy("单位代码")), Column(gettext_lazy("单位名称"))]
+WEIGHTED_NOTE = (
+    gettext_lazy("本轮按参评人员类别加权：比率为各类别比率的加权平均，票数为实际票数，两者不能直接相除；"
+    "有效样本量按 Kish 公式计算，置信区间和“样本不足”按它判断")
+)
+
+
+def minimum_remark(round_, d, short=""):
+    """The remark on a rating below the minimum sample, or "" (no valid answers is 无数据)."""
+    if not d.below_minimum:
+        return ""
+    if d.weighted:
+        return _("%(short)s有效样本量 %(effective)s，少于 %(minimum)s，评定仅供参考") % {"short": short, "effective": scoring.decimal(d.effective), "minimum": round_.min_valid_answers}
+    return _("%(short)s有效票 %(valid)s，少于 %(minimum)s，评定仅供参考") % {"short": short, "valid": d.valid, "minimum": round_.min_valid_answers}
 SHEETS = [gettext_lazy("说明"), gettext_lazy("汇总"), *(k.label for k in HEADLINE_KINDS), gettext_lazy("指标明细"), gettext_lazy("分类统计"), gettext_lazy("意见建议"), gettext_lazy("回收情况")]
 
 
@@ -51,36 +66,14 @@ def actor_name(user):
 
 
 def policy_notes(round_):
-    """The scoring policy in words, for the 说明 sheet of every workbook."""
-    scale = round_.scale_def
-    has_unknown = any(o.grade is Grade.UNKNOWN for o in scale.options)
-    if not has_unknown:
-        unknown = _("本轮答案选项没有“不了解”")
-    elif round_.unknown_in_denominator:
-        unknown = _("计入：有效票含“不了解”（较严格的口径）")
-    else:
-        unknown = _("不计入：“不了解”不算有效票，比率的分母不含它")
-    if round_.use_weights:
-        weights = "；".join(
-            f"{rc.category.name} ×{rc.weight.normalize()}"
-            for rc in round_.round_categories.select_related("category")
-        )
-        weighting = _("按参评人员类别加权（各类别比率的加权平均）：%(weights)s") % {"weights": weights}
-    else:
-        weighting = _("不加权：各类别的票同等计数")
+    """The scoring policy in words, for the 说明 sheet of every workbook.
+
+    The same description the dashboards state (`selectors.round_rules`), plus what only the
+    workbooks need.
+    """
     return [
-        (_("答案选项"), scale.label),
-        (_("群众满意单位线"), _("满意率 + 基本满意率 ≥ %(positive_threshold)s%%，且满意率 > 不满意率") % {"positive_threshold": round_.positive_threshold}),
-        (_("群众基本满意单位线"), _("满意率 + 基本满意率 ≥ %(basic_threshold)s%% 且 < %(positive_threshold)s%%，且满意率 > 不满意率") % {"basic_threshold": round_.basic_threshold, "positive_threshold": round_.positive_threshold}),
-        (_("“不了解”是否计入有效票"), unknown),
-        (_("空白选项"), _("视为弃权，不计入有效票")),
-        (_("权重"), weighting),
-        (_("可靠评定的最少有效票"), round_.min_valid_answers, "int"),
-        (_("总体等次"), _("取两项总体评价（干部选拔任用工作满意度、防治用人不正之风工作满意度）中较低的等次")),
-        (_("未达标单位"), _("经调查了解，用人不正之风问题较为严重的，为群众不满意单位；未作调查结论前为“未达标（待调查）”")),
-        (_("比率与等次"), _("等次按精确分数判定（如 7999/10000 未达 80%）；表中比率四舍五入显示到 0.1%，仅供阅读")),
-        (_("排名"), _("在单位分组内按满意率与基本满意率之和排名，并列者名次相同；综合排名按两项之和的平均")),
-        (_("分类统计"), _("少于 %(min_cell)s 票的类别合并为“其他”，合并后仍少于 %(min_cell)s 票的不显示") % {"min_cell": MIN_CELL}),
+        *((label, text) for _, label, text in round_rules(round_)),
+        (_("分类统计合计"), _("“全部单位合计”行为本轮全部单位的合计，不随下载范围变化，各报表相同")),
     ]
 
 
@@ -104,6 +97,7 @@ def _notes(wb, round_, *, user, groups, now):
 
 
 def _summary(wb, round_, results, footer):
+    scored = round_.scale_def.scored
     columns = [*UNIT_COLUMNS, Column(_("网上票数"), "int"), Column(_("纸质票数"), "int"), Column(_("合计票数"), "int")]
     for kind in HEADLINE_KINDS:
         short = DIMENSION_SHORT[kind]
@@ -112,6 +106,7 @@ def _summary(wb, round_, results, footer):
             Column(_("%(short)s基本满意率") % {"short": short}, "percent"),
             Column(_("%(short)s不满意率") % {"short": short}, "percent"),
             Column(_("%(short)s满意+基本满意") % {"short": short}, "percent"),
+            *([Column(_("%(short)s百分制得分") % {"short": short}, "decimal")] if scored else []),
             Column(_("%(short)s95%%区间下限") % {"short": short}, "percent"),
             Column(_("%(short)s95%%区间上限") % {"short": short}, "percent"),
             Column(_("%(short)s等次") % {"short": short}, "level"),
@@ -136,10 +131,11 @@ def _summary(wb, round_, results, footer):
                 d.basic if d.valid else None,
                 d.dissatisfied if d.valid else None,
                 d.positive if d.valid else None,
+                *([d.score if d.valid else None] if scored else []),
                 low, high, d.level, r.ranks.get(kind),
             ]
-            if d.valid and d.below_minimum:
-                remarks.append(_("%(dimension)s有效票 %(valid)s，少于 %(minimum)s，评定仅供参考") % {"dimension": DIMENSION_SHORT[kind], "valid": d.valid, "minimum": round_.min_valid_answers})
+            if remark := minimum_remark(round_, d, DIMENSION_SHORT[kind]):
+                remarks.append(remark)
         row += [r.level, r.final, r.ranks.get("overall"), "；".join(remarks)]
         rows.append(row)
     table_sheet(wb, _("汇总"), columns, rows, footer=footer)
@@ -150,6 +146,8 @@ def _dimension(wb, round_, results, kind, footer):
     has_unknown = any(o.grade is Grade.UNKNOWN for o in scale.options)
     columns = [*UNIT_COLUMNS, *(Column(o.label, "int") for o in scale.options)]
     columns += [Column(_("作答数"), "int"), Column(_("有效票"), "int")]
+    if round_.use_weights:
+        columns.append(Column(_("有效样本量"), "decimal"))
     columns += [Column(_("满意率"), "percent"), Column(_("基本满意率"), "percent"), Column(_("不满意率"), "percent")]
     if has_unknown:
         columns.append(Column(_("不了解占作答数"), "percent"))
@@ -173,21 +171,24 @@ def _dimension(wb, round_, results, kind, footer):
         low, high = d.interval or (None, None)
         row = [*unit_cells(r.round_unit), *(d.counts.get(o.value, 0) for o in scale.options)]
         row += [d.answered, d.valid]
+        if round_.use_weights:
+            row.append(d.effective if d.valid else None)
         row += [x if d.valid else None for x in (d.satisfied, d.basic, d.dissatisfied)]
         if has_unknown:
             row.append(d.unknown if d.answered else None)  # a share of answers, not of valid
         row += [d.positive if d.valid else None, low, high]
         if scale.scored:
-            row.append(d.score)
+            row.append(d.score if d.valid else None)
         row += [
-            _("是") if d.valid and d.below_minimum else "",
+            _("是") if d.below_minimum else "",
             d.level,
             conclusion_text(r, kind),
             r.dimension_finals[kind],
             r.ranks.get(kind),
         ]
         rows.append(row)
-    table_sheet(wb, kind.label, columns, rows, footer=footer)
+    # Weighted rates beside raw counts: say so under the table, where the reader divides.
+    table_sheet(wb, kind.label, columns, rows, footer=footer, note=WEIGHTED_NOTE if round_.use_weights else None)
 
 
 def _items(wb, round_, round_units, detail, footer):
@@ -211,14 +212,22 @@ def _items(wb, round_, round_units, detail, footer):
 
 
 def _categories(wb, round_, round_units, detail, footer):
+    """分类统计: each unit's categories, and the whole round's, with the round's pattern.
+
+    The 全部单位合计 rows are over every unit of the round whatever the reader's scope, and
+    every table merges the cells `round_suppression` merges: so no subtraction between this
+    sheet, the unit pages and the files of other scopes singles out a small category.
+    """
     scale = round_.scale_def
     policy = round_.policy()
     labels = {
         rc.category_id: rc.category.name
-        for rc in round_.round_categories.select_related("category")
+        for rc in round_.round_categories.select_related("category").order_by("category__order")
     }
     headline = [i for i in detail.items if i.kind in HEADLINE_KINDS]
-    totals = category_totals(round_, [ru.pk for ru in round_units], [i.pk for i in headline])
+    everyone = list(round_.round_units.values_list("pk", flat=True))
+    totals = category_totals(round_, everyone, [i.pk for i in headline])
+    pattern = round_suppression(round_)
     columns = [
         *UNIT_COLUMNS, Column(_("测评维度")), Column(_("参评人员类别"), width=28),
         Column(_("作答数"), "int"), Column(_("满意率"), "percent"), Column(_("基本满意率"), "percent"),
@@ -227,23 +236,26 @@ def _categories(wb, round_, round_units, detail, footer):
     ]
     rows = []
 
-    def add(prefix, item, by_category):
-        for row in category_breakdown(by_category, labels, scale, policy):
+    def add(prefix, item, by_category, merged):
+        for row in category_breakdown(by_category, labels, scale, policy, merged=merged):
             d = row.result
-            merged = _("合并：") + "、".join(row.merged) if row.merged and not row.hidden else ""
+            note = _("合并：") + "、".join(row.merged) if row.merged and not row.hidden else ""
             rows.append([
                 *prefix, ItemKind(item.kind).label, row.label,
                 None if row.hidden else row.answered,
                 *([None] * 4 if d is None or not d.valid else [d.satisfied, d.basic, d.dissatisfied, d.positive]),
-                HIDDEN_NOTE if row.hidden else merged,
+                HIDDEN_NOTE if row.hidden and row.label != ALL_MERGED_NOTE else note,
             ])
 
     for item in headline:
-        add([_("全部单位合计"), "", _("本表范围内全部单位")], item, totals.get(item.pk, {}))
+        add([_("全部单位合计"), "", _("本轮全部单位")], item, totals.get(item.pk, {}), pattern.hidden_totals)
     for ru in round_units:
         for item in headline:
-            add(unit_cells(ru), item, detail.by_category[(ru.pk, item.pk)])
-    table_sheet(wb, _("分类统计"), columns, rows, footer=footer)
+            add(unit_cells(ru), item, detail.by_category[(ru.pk, item.pk)], pattern.merged(ru.pk))
+    note = (
+        _("少于 %(min_cell)s 人的类别合并为“其他”；为防止用合计相减推算出被合并的类别，必要时另有较大的类别一并合并（互补隐藏），全市各页面、各报表的合并方式相同。“全部单位合计”为本轮全部单位，不随下载范围变化") % {"min_cell": MIN_CELL}
+    )
+    table_sheet(wb, _("分类统计"), columns, rows, footer=footer, note=note)
 
 
 def _opinions(wb, round_units, footer):

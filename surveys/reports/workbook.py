@@ -80,6 +80,9 @@ class Column:
 
 
 NUMBER_FORMATS = {"int": INTEGER, "percent": PERCENT, "decimal": DECIMAL, "date": DATE}
+# Decimals kept of a percent (0.001 = 0.1%) and of a decimal (the 0-100 score): what the
+# formats above show, so the stored value is exactly what is read.
+CUT_PLACES = {"percent": 3, "decimal": 1}
 
 
 def _plain(value, kind):
@@ -92,8 +95,12 @@ def _plain(value, kind):
         return value.label
     if isinstance(value, Enum):
         return str(value.value)
+    if kind in CUT_PLACES and isinstance(value, (Fraction, float, int)):
+        # Display only, and cut toward zero before Excel sees it: 79.95% is stored as 0.799,
+        # so neither our value nor Excel's own rounding of "0.0%" can show 80.0% beside a
+        # level decided on the exact Fraction (scoring.truncate, as on the dashboards).
+        return float(scoring.truncate(value, CUT_PLACES[kind]))
     if isinstance(value, Fraction):
-        # Display only: levels were decided on the exact Fraction, never on this float.
         return float(value)
     if isinstance(value, str):
         return safe_text(value)

@@ -12,6 +12,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from surveys import scoring
+
 FONT = 13
 LINE = 22
 
@@ -22,7 +24,8 @@ def _f(value):
 
 
 def _pct(value):
-    return f"{float(value) * 100:.1f}%"
+    # The tables' display rule: cut toward zero, so a label never reads above its line.
+    return scoring.percent(value)
 
 
 def _svg(width, height, title, body, css="chart"):

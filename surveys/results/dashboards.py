@@ -17,6 +17,7 @@ import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 
 from django.db.models import Count, Sum
 from django.utils.translation import gettext_lazy as _
@@ -28,8 +29,10 @@ from surveys.models import (
     HEADLINE_KINDS, Ballot, Investigation, Rectification, Round, RoundCategory, RoundStatus,
     RoundUnit,
 )
+from surveys.scales import Grade
 from surveys.selectors import (
-    UNIT_ORDER, RoundResults, category_totals, item_results, round_results, round_turnout,
+    UNIT_ORDER, RoundResults, category_totals, item_results, round_results, round_rules,
+    round_suppression, round_turnout,
 )
 
 # The policy's goals, "两年两提高，五年大提升": positive >= 80% within two years, >= 90% within
@@ -50,25 +53,73 @@ DIMENSION_LABELS = {kind: kind.label for kind in HEADLINE_KINDS}
 OPINION_LIMIT = 300
 
 
+NO_DATA_TEXT = scoring.Level.NO_DATA.label  # 无数据
+
+
 class Percents:
     """Rates of a DimensionResult (or any object) as display strings, for templates.
 
-    `scoring.percent` rounds for reading only; the level printed beside a rate is always
-    scoring's, decided on the exact fraction.
+    `scoring.percent` cuts toward zero for reading only (79.95% shows 79.9%), so a shown rate
+    never reaches a line the exact rate misses; the level printed beside it is scoring's,
+    decided on the exact fraction. Without valid answers a rate is an absence, not 0%.
     """
 
     def __init__(self, obj):
         self.obj = obj
 
     def __getitem__(self, name):
-        value = getattr(self.obj, name)
-        if getattr(self.obj, "answered", None) == 0:
-            return "—"  # no answers: a rate of 0% would be a finding, this is an absence
+        obj = self.obj
+        if name == "unknown":  # a share of the answers given, whatever the denominator
+            return "—" if not getattr(obj, "answered", 0) else scoring.percent(obj.unknown)
+        if name == "score":
+            return scoring.decimal(getattr(obj, "score", None))
+        if name == "effective":
+            return scoring.decimal(obj.effective) if obj.valid else "—"
         if name == "interval":
-            return "—" if not value else f"{scoring.percent(Fraction(value[0]))}–{scoring.percent(Fraction(value[1]))}"
+            value = obj.interval
+            return "—" if not value else f"{scoring.percent(value[0])}–{scoring.percent(value[1])}"
+        value = getattr(obj, name)
+        if getattr(obj, "valid", None) == 0:
+            return NO_DATA_TEXT if name == "positive" else "—"
         if value is None or isinstance(value, Fraction):
             return scoring.percent(value)
         raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Which optional columns a round's tables carry."""
+
+    has_unknown: bool  # the scale has 不了解
+    scored: bool  # the five-level scale's 0-100 score
+    weighted: bool  # category weights: the effective sample size beside the answers
+
+    @classmethod
+    def of(cls, round_):
+        scale = round_.scale_def
+        return cls(
+            has_unknown=any(o.grade is Grade.UNKNOWN for o in scale.options),
+            scored=scale.scored,
+            weighted=round_.use_weights,
+        )
+
+
+def rules_by_round(rounds):
+    """[(rules, [rounds])]: rounds rated by the same rule together, oldest group first.
+
+    One description per distinct rule (`selectors.round_rules`), so a page spanning rounds
+    says where the rule changed.
+    """
+    groups = []
+    for r in rounds:
+        rules = round_rules(r)
+        for known, members in groups:
+            if known == rules:
+                members.append(r)
+                break
+        else:
+            groups.append((rules, [r]))
+    return groups
 
 
 def dimension_rows(dimensions):
@@ -240,6 +291,14 @@ class Overview:
     def completion_pct(self):
         return scoring.percent(self.completion)
 
+    @cached_property
+    def rules(self):
+        return round_rules(self.round)
+
+    @cached_property
+    def columns(self):  # read once per row of the ranking table: keep the first answer
+        return Columns.of(self.round)
+
 
 def round_overview(round_, *, groups, previous=None):
     results = rated_round(round_, groups=groups)
@@ -280,6 +339,8 @@ class RankingRow:
         return {
             "satisfied": p["satisfied"], "basic": p["basic"], "dissatisfied": p["dissatisfied"],
             "unknown": p["unknown"], "positive": p["positive"], "interval": p["interval"],
+            "score": p["score"], "effective": p["effective"],
+            "below_minimum": d.below_minimum,
             "level": d.level.value, "level_label": d.level.label,
             "final": final.value, "final_label": final.label,
         }
@@ -306,11 +367,12 @@ SORTS = {
     "satisfied": lambda row: row.dimension.satisfied if row.dimension.valid else None,
     "dissatisfied": lambda row: row.dimension.dissatisfied if row.dimension.valid else None,
     "unknown": lambda row: row.dimension.unknown if row.dimension.answered else None,
+    "score": lambda row: row.dimension.score if row.dimension.valid else None,
     "change": lambda row: row.change,
     "name": lambda row: row.result.unit.code,
 }
 # A rank reads best ascending, a rate best descending: each key's natural first direction.
-DESCENDING_FIRST = {"positive", "valid", "satisfied", "change"}
+DESCENDING_FIRST = {"positive", "valid", "satisfied", "score", "change"}
 
 
 def ranking_tables(overview, *, dimension, unit_kind=None, group_id=None, final=None, sort="rank", descending=False):
@@ -389,6 +451,14 @@ class UnitPage:
     rectifications: list
     pending: list  # headline kinds below standard still without an investigation conclusion
 
+    @cached_property
+    def rules(self):
+        return round_rules(self.round)
+
+    @cached_property
+    def columns(self):  # read once per row of the ranking table: keep the first answer
+        return Columns.of(self.round)
+
     @property
     def dims(self):
         return dimension_rows(self.result.dimensions)
@@ -449,12 +519,17 @@ def unit_page(round_, unit, *, trend_rounds, q=""):
         for rc in RoundCategory.objects.filter(round=round_).select_related("category").order_by("category__order")
     }
     policy = round_.policy(round_.category_weights() if round_.use_weights else None)
+    # The round's pattern, not this unit's alone: a cell merged here must not come back by
+    # subtracting from the totals of the category in the 分类统计 sheet (breakdowns.suppress).
+    merged = round_suppression(round_).merged(ru.pk)
     breakdowns = [
         (
             kind.label,
             [
                 (row, Percents(row.result) if row.result else None)
-                for row in category_breakdown(detail.by_category[(ru.pk, results.items[kind].pk)], labels, scale, policy)
+                for row in category_breakdown(
+                    detail.by_category[(ru.pk, results.items[kind].pk)], labels, scale, policy, merged=merged,
+                )
             ],
         )
         for kind in HEADLINE_KINDS

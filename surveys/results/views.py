@@ -200,6 +200,15 @@ def trends(request):
         goals=dashboards.GOALS,
         y_min=0.5,
     )
+    rule_sets = dashboards.rules_by_round([p.round for p in points])
+    rule_boxes = [
+        (
+            rules,
+            _("评定规则（各轮相同）") if len(rule_sets) == 1
+            else _("评定规则：") + "、".join(r.name for r in rounds),
+        )
+        for rules, rounds in rule_sets
+    ]
     most = max((p.units for p in points), default=0)
     count_chart = charts.line_chart(
         labels,
@@ -225,6 +234,7 @@ def trends(request):
             "count_chart": count_chart,
             "scoped": groups is not None,
             "scope_names": [g.name for g in groups] if groups is not None else [],
+            "rule_boxes": rule_boxes,
         },
     )
 

@@ -136,6 +136,12 @@ class RoundSettingsForm(forms.ModelForm):
         ]
         if not chosen:
             raise ValidationError(_("至少选择一类参评人员。"), code="no_categories")
+        if cleaned.get("use_weights") and not any(weight for _, weight in chosen):
+            # scoring.Policy refuses this too; here staff read why, before anything is saved.
+            raise ValidationError(
+                _("按类别加权时，所选类别的权重不能全部为 0（那样没有一张票计入）。请至少给一类参评人员正的权重，或不加权。"),
+                code="weights_all_zero",
+            )
         cleaned["categories"] = chosen
         return cleaned
 

@@ -113,3 +113,15 @@ def test_online_channel_label(data):
     factories.ballots(ru, [2], channel=Channel.ONLINE)
     _, wb = read_xlsx(rows_for(data))
     assert ("网上", "基本满意") in {(row[3], row[5]) for row in wb["原始票"].iter_rows(min_row=2, values_only=True) if row[1] == "市部门1"}
+
+
+def test_categories_merged_in_the_breakdowns_read_other_here_too(data):
+    # 远郊1区: 7 领导干部 and 3 党代表, merged together on every page and sheet. Counting the
+    # rows per category must not give the 3 back.
+    from surveys.breakdowns import OTHER_LABEL
+
+    _, wb = read_xlsx(rows_for(data))
+    far = [row[2] for row in wb["原始票"].iter_rows(min_row=2, values_only=True) if row[1] == "远郊1区"]
+    assert far == [OTHER_LABEL] * 10
+    main = {row[2] for row in wb["原始票"].iter_rows(min_row=2, values_only=True) if row[1] == "主城1区"}
+    assert main == {"群众"}

@@ -6,7 +6,7 @@ import openpyxl
 import pytest
 
 from surveys import scoring
-from surveys.breakdowns import HIDDEN_NOTE, OTHER_LABEL
+from surveys.breakdowns import ALL_MERGED_NOTE, OTHER_LABEL
 from surveys.models import HEADLINE_KINDS, ItemKind
 from surveys.reports.round_report import DIMENSION_SHORT, SHEETS, build_round_report
 from surveys.selectors import round_results
@@ -39,9 +39,10 @@ def table(ws):
     return headers, data
 
 
-def exactly(fraction):
-    """The float Excel keeps (openpyxl writes 16 significant digits; Excel reads 15)."""
-    return pytest.approx(float(fraction), rel=1e-14, abs=0)
+def exactly(rate):
+    """The value a workbook stores for a rate: cut toward zero at 0.1% (0.001), so the cell
+    shows with "0.0%" exactly what the dashboards show."""
+    return float(scoring.truncate(rate, 3))
 
 
 def test_sheets_in_order(data):
@@ -91,25 +92,38 @@ def test_every_rate_level_and_rank_matches_round_results(data):
             assert row[headers["组内排名"]] == res.ranks[kind]
 
 
-def test_the_level_comes_from_scoring_not_from_the_rounded_float(data):
-    """7,999 of 10,000 prints as 80.0% but does not reach 80%: the text follows the Fraction."""
+@pytest.mark.parametrize(
+    "satisfied, basic, dissatisfied, shown, level",
+    [
+        (5000, 2999, 2001, "79.9%", scoring.Level.BASIC),  # 79.99%
+        (161, 162, 81, "79.9%", scoring.Level.BASIC),  # 323 of 404: 79.95%
+        (400, 400, 200, "80.0%", scoring.Level.SATISFIED),  # exactly 80%
+        (71, 71, 61, "69.9%", scoring.Level.BELOW),  # 142 of 203: 69.95%
+        (35, 35, 30, "70.0%", scoring.Level.BASIC),  # exactly 70%
+    ],
+)
+def test_a_cell_never_shows_a_rate_across_the_line_of_its_level(data, satisfied, basic, dissatisfied, shown, level):
+    """The stored value is cut at 0.1%, so Excel's own "0.0%" rounding cannot cross a line."""
     from surveys.models import RoundUnit, Tally
 
     r = data["round"]
     edge_unit = factories.unit(group_=data["groups"][1])
-    edge = RoundUnit.objects.create(round=r, unit=edge_unit, paper_ballots=10000, paper_forms_issued=10000)
+    total = satisfied + basic + dissatisfied
+    edge = RoundUnit.objects.create(round=r, unit=edge_unit, paper_ballots=total, paper_forms_issued=total)
     crowd = factories.category()
     for kind in HEADLINE_KINDS:
         item = factories.headline(r, kind)
-        Tally.objects.create(round_unit=edge, item=item, category=crowd, option=1, count=7999)
-        Tally.objects.create(round_unit=edge, item=item, category=crowd, option=3, count=2001)
+        for option, count in ((1, satisfied), (2, basic), (3, dissatisfied)):
+            Tally.objects.create(round_unit=edge, item=item, category=crowd, option=option, count=count)
     wb = build(r)
     headers, rows = table(wb["汇总"])
     row = next(row for row in rows if row[headers["单位代码"]] == edge_unit.code)
     cell = row[headers["选拔任用满意+基本满意"]]
-    assert f"{cell:.1%}" == "80.0%"
-    assert row[headers["选拔任用等次"]] == scoring.Level.BASIC.label
-    assert row[headers["总体等次"]] == scoring.Level.BASIC.label
+    assert f"{cell:.1%}" == shown and float(f"{cell:.3f}") == cell  # no digit past 0.1% to round
+    assert row[headers["选拔任用等次"]] == level.label
+    headers, rows = table(wb[ItemKind.SELECTION.label])
+    row = next(row for row in rows if row[headers["单位代码"]] == edge_unit.code)
+    assert f"{row[headers['满意+基本满意']]:.1%}" == shown and row[headers["等次"]] == level.label
 
 
 def test_numbers_are_numbers_with_percent_formats_and_level_fills(data):
@@ -148,10 +162,13 @@ def test_notes_state_the_policy(data):
     notes = {row[0]: row[1] for row in wb["说明"].iter_rows(min_row=3, values_only=True)}
     assert notes["测评轮次"] == r.name
     assert notes["生成人"] == "王"
-    assert notes["“不了解”是否计入有效票"].startswith("计入")
+    assert notes["有效票"].startswith("“不了解”计入有效票")
     assert notes["封存摘要"] == "未封存"
-    assert "较低" in notes["总体等次"]
-    assert notes["可靠评定的最少有效票"] == 30
+    assert "较低" in notes["综合评定"]
+    assert "少于 30 " in notes["最少样本"]
+    assert "≥ 80%" in notes["等次线"] and "≥ 70% 且 < 80%" in notes["等次线"] and "满意率 > 不满意率" in notes["等次线"]
+    assert "79.95% 显示为 79.9%" in notes["数字显示"]
+    assert "先按等次" in notes["排名"] and "不加权" in notes["权重"]
 
 
 def test_notes_follow_the_round_settings(db):
@@ -161,7 +178,7 @@ def test_notes_follow_the_round_settings(db):
     r.save()
     wb = build(r)
     notes = {row[0]: row[1] for row in wb["说明"].iter_rows(min_row=3, values_only=True)}
-    assert notes["“不了解”是否计入有效票"].startswith("不计入")
+    assert notes["有效票"].startswith("“不了解”不计入有效票")
     assert notes["封存摘要"] == "ab" * 32
 
 
@@ -187,7 +204,7 @@ def test_item_detail_counts_every_item_and_option(data):
         if row[headers["单位名称"]] == "主城2区" and row[headers["类型"]] == ItemKind.SELECTION.label
     )
     assert [row[headers[x]] for x in ("满意", "基本满意", "不满意", "不了解")] == [5, 3, 2, 1]
-    assert row[headers["满意+基本满意"]] == pytest.approx(8 / 11)
+    assert row[headers["满意+基本满意"]] == 0.727  # 8 of 11, cut toward zero at 0.1%
 
 
 def test_category_breakdown_suppresses_small_cells(data):
@@ -195,11 +212,14 @@ def test_category_breakdown_suppresses_small_cells(data):
     headers, rows = table(wb["分类统计"])
     far = [row for row in rows if row[headers["单位名称"]] == "远郊1区"]
     labels = {row[headers["参评人员类别"]] for row in far}
-    assert "领导干部" in labels
-    assert "党代表" not in labels  # 3 answers: never shown alone
-    assert HIDDEN_NOTE in labels or OTHER_LABEL in labels
-    hidden = [row for row in far if row[headers["参评人员类别"]] == HIDDEN_NOTE]
-    assert all(row[headers["作答数"]] is None and row[headers["满意率"]] is None for row in hidden)
+    # 3 党代表 are never shown alone, and 领导干部 is not shown either: with the unit's totals
+    # beside it, it would give the 党代表 cell away by subtraction.
+    assert labels == {ALL_MERGED_NOTE}
+    assert all(row[headers["作答数"]] is None and row[headers["满意率"]] is None for row in far)
+    # The whole round: 党代表 has 3 answers in all, so its total merges too, with a complement.
+    everyone = [row for row in rows if row[headers["分组"]] == "全部单位合计"]
+    labels = {row[headers["参评人员类别"]] for row in everyone}
+    assert "党代表" not in labels and OTHER_LABEL in labels
 
 
 def test_turnout_counts_codes_and_forms(data):

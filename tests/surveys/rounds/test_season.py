@@ -30,7 +30,9 @@ def registry():
 def test_a_season_in_the_browser_is_fully_recorded(client):
     staff = factories.staff(username="wang")
     client.force_login(staff)
-    client.post("/units/import/", {"file": registry()})
+    preview = client.post("/units/import/", {"file": registry()}, follow=True)
+    client.post("/units/import/confirm/", {"token": preview.context["token"],
+                                           "digest": preview.context["plan"].digest})
     d1, d2 = Unit.objects.order_by("code")
     client.post("/rounds/new/", {"name": "2027年度", "year": 2027, "opens_at": "2026-01-01T09:00",
                                  "closes_at": "2030-01-01T09:00"})
