@@ -393,7 +393,7 @@ def scan_sheet(archive, sheet, limits):
             if len(scan.merged) >= limits.max_merged:
                 too_big(_("的合并单元格超过 %(max_merged)s 处") % {"max_merged": format(limits.max_merged, ",")})
             ref = attrs.get("ref", "")
-            first, _, last = ref.partition(":")
+            first, _colon, last = ref.partition(":")
             a, b = _parse_ref(first), _parse_ref(last or first)
             if a and b:
                 scan.merged.append((min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1]), ref))

@@ -80,7 +80,7 @@ class Column:
 
     @property
     def names(self):
-        return (self.header, *self.aliases)
+        return (str(self.header), *map(str, self.aliases))
 
     def choice_map(self):
         mapping = {}
@@ -94,7 +94,7 @@ class Column:
         for label, value in dict(self.choices or {}).items():
             if value not in seen:
                 seen.add(value)
-                labels.append(label)
+                labels.append(str(label))  # a lazy label, said in the current language
         return labels
 
 
@@ -206,7 +206,7 @@ def read_table(upload, columns, sheet=None, *, limits=None):
     """Read one sheet of an .xlsx upload into a Table; raise SheetRefused for the file itself."""
     limits = limits or limits_module.current()
     data = read_upload(upload, limits)
-    chosen, scan, _ = check_archive(data, limits, sheet)
+    chosen, scan, _parts = check_archive(data, limits, sheet)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about extensions it does not read
@@ -334,7 +334,7 @@ class _SheetReader:
                 seen[column.key] = letter
                 self.position[index] = column
                 self.found[column.key] = text
-        missing = [c.header for c in self.columns if c.required and c.key not in seen]
+        missing = [str(c.header) for c in self.columns if c.required and c.key not in seen]
         problems = []
         where = _("（表头在第 %(number)s 行）") % {"number": number} if number != 1 else ""
         if missing:
@@ -345,7 +345,7 @@ class _SheetReader:
             problems.append(_("重复的列：%(problems)s。") % {"problems": '；'.join(duplicated)})
         if problems:
             problems.append(_("本表可用的列：") + "、".join(
-                c.header + ("" if c.required else _("（可省略）")) for c in self.columns) + "。")
+                str(c.header) + ("" if c.required else _("（可省略）")) for c in self.columns) + "。")
             raise SheetRefused(problems)
 
     def _merged_errors(self, header_row):

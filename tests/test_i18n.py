@@ -467,3 +467,34 @@ def test_a_background_job_speaks_the_language_of_the_page_that_started_it():
 
         started = job_start(kind="test", label="count", handler="tests.jobs.handlers.count_to", params={"n": 1})
     assert started.language == "en"
+
+
+SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+          ast.GeneratorExp, ast.ClassDef)
+
+
+def _own_nodes(node):
+    """The nodes of one scope, without those of nested functions and comprehensions."""
+    for child in ast.iter_child_nodes(node):
+        if not isinstance(child, SCOPES):
+            yield child
+            yield from _own_nodes(child)
+
+
+def test_no_function_reuses_the_gettext_name():
+    """`a, _ = pair` inside a function that also calls `_("…")` makes `_` local to it: the
+    call then fails with UnboundLocalError, on the rare path (an error message) tests miss."""
+    found = []
+    for rel, path in source_files():
+        if path.suffix != ".py":
+            continue
+        for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            binds = [n.lineno for n in _own_nodes(fn) if isinstance(n, ast.Name) and n.id == "_"
+                     and isinstance(n.ctx, ast.Store)]
+            calls = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "_"
+                        for n in ast.walk(fn))
+            if binds and calls:
+                found.append(f"{rel}:{binds[0]} in {fn.name}(): name the unused value, e.g. _unused")
+    assert not found, "\n".join(found)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -60,7 +61,8 @@ COLUMNS = [
            aliases=("排序", "序号",)),
     Column(gettext_lazy("启用"), key="is_active", kind="bool", required=False, default=True, aliases=("启用", "是否启用", "状态")),
 ]
-HEADERS = [c.header for c in COLUMNS]
+with translation.override("zh-hans"):  # the Chinese source headers; files use the page's language
+    HEADERS = [str(c.header) for c in COLUMNS]
 FIELD_LABELS = {c.key: c.header for c in COLUMNS}
 
 # "重庆市渝中区" and "渝中区" name one unit: compare names without a leading city name.
@@ -292,7 +294,7 @@ def _flag_duplicates(plan, stored, planned_rows):
         by_key.setdefault(name_key(unit.name), []).append(unit)
     by_case = {code.casefold(): code for code in stored}
     seen = {}
-    for row, planned, _ in planned_rows:
+    for row, planned, _unused in planned_rows:
         values = planned.values
         key = name_key(values["name"])
         fresh = planned.unit is None or "name" in planned.changes

@@ -83,6 +83,7 @@ class BallotRows:
         }
         categories = {pk: safe_text(name) for pk, name in self.categories.items()}
         merged = self.merged
+        other = str(OTHER_LABEL)  # plain text for the bulk (unstyled) rows
         item_ids = [item.pk for item in self.items]
         labels = self.labels
         for chunk in self.chunks():
@@ -96,7 +97,7 @@ class BallotRows:
                 given = answers.get(ballot_id, {})
                 yield [
                     *units[ru_id],
-                    OTHER_LABEL if (ru_id, category_id) in merged else categories.get(category_id),
+                    other if (ru_id, category_id) in merged else categories.get(category_id),
                     self.channels.get(channel, channel),
                     cast_on, *(labels.get(given.get(pk)) for pk in item_ids),
                     safe_text(opinion) if opinion else None,
