@@ -39,7 +39,8 @@ run: install
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-# Production (docs/deploy.md): needs DJANGO_SECRET_KEY, SURVEY_CODE_KEY and DJANGO_ALLOWED_HOSTS.
+# Production (docs/deploy.md): needs DJANGO_SECRET_KEY, SURVEY_CODE_KEY, SURVEY_SEAL_KEY and
+# DJANGO_ALLOWED_HOSTS.
 # Static files are collected for WhiteNoise, which serves them from the app. gunicorn writes no
 # access log (the reverse proxy keeps one without respondents' addresses); errors go to stderr.
 serve: export DJANGO_SETTINGS_MODULE = credibility.settings.prod

@@ -5,8 +5,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .ballots import OPINION_MAX_LENGTH
-from .models import ItemKind
+from .ballots import OPINION_MAX_LENGTH, questionnaire_of
 
 SKIP_LABEL = gettext_lazy("不作答")
 
@@ -24,17 +23,16 @@ class BallotForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.round = round_
         scale = round_.scale_def
-        self.categories = {
-            str(rc.category_id): rc.category
-            for rc in round_.round_categories.select_related("category")
-        }
+        # An open round's questionnaire is read once per process (it is frozen).
+        questionnaire = questionnaire_of(round_)
+        self.categories = {str(pk): c for pk, c in questionnaire.categories.items()}
         self.fields["category"] = forms.ChoiceField(
             label=self.category_label,
             choices=[(pk, c.name) for pk, c in self.categories.items()],
             widget=forms.RadioSelect,
             error_messages={"required": _("请选择您的身份类别。")},
         )
-        self.items = list(round_.items.rated().order_by("order", "pk"))
+        self.items = list(questionnaire.items)
         for item in self.items:
             choices = [(str(o.value), o.label) for o in scale.options]
             if not item.required:
@@ -46,10 +44,10 @@ class BallotForm(forms.Form):
                 widget=forms.RadioSelect,
                 error_messages={"required": _("请回答“%(text)s”。") % {"text": item.text}},
             )
-        self.has_opinion = round_.items.filter(kind=ItemKind.OPINION).exists()
+        self.has_opinion = questionnaire.opinion is not None
         if self.has_opinion:
             self.fields["opinion"] = forms.CharField(
-                label=round_.items.get(kind=ItemKind.OPINION).text,
+                label=questionnaire.opinion.text,
                 required=False,
                 max_length=OPINION_MAX_LENGTH,
                 widget=forms.Textarea(attrs={"rows": 5, "maxlength": OPINION_MAX_LENGTH}),

@@ -169,6 +169,11 @@ class RoundUnit(models.Model):
     # Kept by the ballot services in the same transaction as each ballot; see docs/design.md.
     online_ballots = models.PositiveIntegerField(_("网上票数"), default=0)
     paper_ballots = models.PositiveIntegerField(_("纸质票数"), default=0)
+    # The close's fence: every ballot passes `UPDATE … WHERE accepting`, and closing sets it
+    # false in the same transaction that mixes the last pending ballots, so no ballot slips in
+    # after a close (surveys.ballots, docs/anonymity.md). The round's status still decides
+    # whether the unit takes ballots at all; a draft unit is "accepting" but refused by status.
+    accepting = models.BooleanField(_("接收测评票"), default=True, editable=False)
 
     class Meta:
         ordering = ["round", "unit__kind", "unit__group__order", "unit__order", "unit__code"]
@@ -307,6 +312,27 @@ class Ballot(models.Model):
         ]
 
 
+class PendingBallot(models.Model):
+    """A ballot stored but not yet counted: it waits for the mixer (surveys.ballots.ballots_mix).
+
+    The submission that consumes a code writes this row in its own transaction; the mixer later
+    moves a whole batch of them into Ballot/Answer in shuffled order and deletes them, so no
+    ballot row shares a transaction (or an order) with the code that cast it. The content is
+    sealed (AES-GCM under a key derived from SURVEY_CODE_KEY, which lives outside the database):
+    a dump, a dead row version or the write-ahead log shows which unit, not what was answered.
+    No time is kept, not even the day outside the sealed content.
+    """
+
+    round_unit = models.ForeignKey(
+        RoundUnit, on_delete=models.PROTECT, related_name="pending_ballots", verbose_name=_("参评单位")
+    )
+    sealed = models.BinaryField(_("密文"))
+
+    class Meta:
+        verbose_name = _("待计入测评票")
+        verbose_name_plural = _("待计入测评票")
+
+
 class Answer(models.Model):
     """One ballot's answer to one rated item; a blank item has no row (abstention)."""
 
@@ -356,10 +382,62 @@ class Tally(models.Model):
         ]
 
 
+class ResultSnapshot(models.Model):
+    """The results of a closed round as they stood at the close, and the seal over them.
+
+    Dashboards and files of a closed or published round read `results` (and `detail`),
+    never the tallies: what is shown is what was sealed. `parts` holds a digest per part of
+    the round (policy, questionnaire, categories, and per unit its ballots, counters and
+    tallies, by stable ids) and `mac` is the HMAC-SHA256 of `parts` under SURVEY_SEAL_KEY, a
+    key kept outside the database. See surveys/snapshots.py and docs/design.md (Sealing).
+    """
+
+    round = models.OneToOneField(
+        Round, on_delete=models.CASCADE, related_name="snapshot", verbose_name=_("测评轮次")
+    )
+    # Policy, categories, questionnaire, and per unit its names as at close, its counters
+    # and its headline counts by category and option.
+    results = models.JSONField(_("结果快照"))
+    # Per unit, the counts of every other rated item (read by the unit page and the files).
+    detail = models.JSONField(_("分项指标快照"))
+    parts = models.JSONField(_("分项摘要"))
+    mac = models.CharField(_("封存签名"), max_length=64)
+    sealed_at = models.DateTimeField(_("封存时间"), default=timezone.now)
+    sealed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("封存人"),
+    )
+    # Written when the round was published with too little data (not part of the seal, like
+    # the investigations recorded after the close).
+    publish_reason = models.TextField(_("数据不足仍发布的理由"), blank=True)
+
+    class Meta:
+        verbose_name = _("结果快照")
+        verbose_name_plural = _("结果快照")
+
+    def __str__(self):
+        return f"{self.round} · {self.fingerprint}"
+
+    @property
+    def fingerprint(self):
+        """The seal's first 16 hex digits in groups of 4: short enough to read off paper."""
+        return fingerprint(self.mac)
+
+
+def fingerprint(mac):
+    return " ".join(mac[i:i + 4] for i in range(0, 16, 4)).upper() if mac else ""
+
+
 class CodeStatus(models.TextChoices):
     UNUSED = "unused", _("未使用")
+    # Consumed by a ballot that still waits in PendingBallot; the mixer makes it USED in the
+    # transaction that counts that batch, so a used code carries the mixer's transaction id.
+    SPENT = "spent", _("已使用（待计入）")
     USED = "used", _("已使用")
     VOID = "void", _("已作废")
+
+
+CONSUMED = (CodeStatus.SPENT, CodeStatus.USED)
 
 
 class CodeBatch(models.Model):
@@ -369,6 +447,10 @@ class CodeBatch(models.Model):
         RoundUnit, on_delete=models.PROTECT, related_name="code_batches", verbose_name=_("参评单位")
     )
     size = models.PositiveIntegerField(_("数量"))
+    # Counters kept in the transactions that change a code (a ballot consuming it, a void), so
+    # live pages read a few hundred batch rows instead of counting codes.
+    codes_used = models.PositiveIntegerField(_("已使用"), default=0)
+    codes_void = models.PositiveIntegerField(_("已作废"), default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
         verbose_name=_("生成人"),
@@ -381,6 +463,16 @@ class CodeBatch(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("测评码批次")
         verbose_name_plural = _("测评码批次")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(codes_used__lte=models.F("size") - models.F("codes_void")),
+                name="code_batch_counts_within_size",
+            ),
+        ]
+
+    @property
+    def codes_unused(self):
+        return self.size - self.codes_used - self.codes_void
 
     def __str__(self):
         return _("%(unit)s 第%(pk)s批（%(size)s个）") % {"unit": self.round_unit.unit, "pk": self.pk, "size": self.size}
@@ -395,10 +487,15 @@ class AccessCode(models.Model):
     batch = models.ForeignKey(
         CodeBatch, on_delete=models.PROTECT, related_name="codes", verbose_name=_("批次")
     )
+    # Indexed by code_unit_status (round_unit, status) below; its own index would be one more
+    # to keep up on every write of a code row.
     round_unit = models.ForeignKey(
-        RoundUnit, on_delete=models.PROTECT, related_name="access_codes", verbose_name=_("参评单位")
+        RoundUnit, on_delete=models.PROTECT, related_name="access_codes", verbose_name=_("参评单位"),
+        db_index=False,
     )
-    digest = models.CharField(_("摘要"), max_length=64, unique=True)
+    # Unique through Meta, not unique=True: on PostgreSQL that would add a second, LIKE-only
+    # index to keep up on every write of a code row.
+    digest = models.CharField(_("摘要"), max_length=64)
     sealed = models.TextField(_("密文"), blank=True)
     status = models.CharField(
         _("状态"), max_length=8, choices=CodeStatus.choices, default=CodeStatus.UNUSED
@@ -409,9 +506,30 @@ class AccessCode(models.Model):
         verbose_name_plural = _("测评码")
         indexes = [models.Index(fields=["round_unit", "status"], name="code_unit_status")]
         constraints = [
+            models.UniqueConstraint(fields=["digest"], name="code_digest_once"),
             models.CheckConstraint(
                 condition=Q(status__in=CodeStatus.values), name="code_status_known"
             ),
+        ]
+
+
+class UnknownCodeCount(models.Model):
+    """Unknown codes tried in one throttle window, per client and in all (client "").
+
+    `client` is HMAC(key, window + address): it changes with every window, so a row tells
+    nothing once its window has passed, and rows of past windows are deleted
+    (surveys/respondent/throttle.py). Never near a ballot: only unknown codes count.
+    """
+
+    period = models.BigIntegerField(_("时间窗"))
+    client = models.CharField(_("来源摘要"), max_length=32, blank=True)
+    count = models.PositiveIntegerField(_("次数"), default=0)
+
+    class Meta:
+        verbose_name = _("错误测评码计数")
+        verbose_name_plural = _("错误测评码计数")
+        constraints = [
+            models.UniqueConstraint(fields=["period", "client"], name="unknown_code_count_once"),
         ]
 
 
@@ -419,6 +537,8 @@ class PaperBatchStatus(models.TextChoices):
     KEYING = "keying", _("录入中")
     RECONCILING = "reconciling", _("待核对")
     COUNTED = "counted", _("已计入")
+    # Left unfinished when the round closed and, by a recorded decision, not counted.
+    DISCARDED = "discarded", _("已放弃（未计入）")
 
 
 class PaperBatch(models.Model):

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Scope
 from accounts.roles import ADMIN, LEADER, STAFF
-from surveys.ballots import ballot_submit
+from surveys.ballots import ballot_submit, ballots_mix
 from surveys.models import Channel, Item, ItemKind, RespondentCategory, Round, RoundStatus
 from surveys.rounds.services import round_create
 from units.models import Unit, UnitGroup, UnitKind
@@ -84,7 +84,7 @@ def category(name="群众"):
 
 def ballots(round_unit, options, *, category_=None, channel=Channel.PAPER, both=True):
     """Key one paper ballot per option value: that value on the selection item (and on
-    the conduct item too when `both`); other items blank."""
+    the conduct item too when `both`); other items blank. Mixed at once, so they count."""
     r = round_unit.round
     selection, conduct = headline(r), headline(r, ItemKind.CONDUCT)
     category_ = category_ or category()
@@ -98,6 +98,7 @@ def ballots(round_unit, options, *, category_=None, channel=Channel.PAPER, both=
             channel=channel,
             answers={selection.pk: option, conduct.pk: option if both else 1},
         )
+    ballots_mix(round_unit=round_unit, minimum=1)
 
 
 def city():
@@ -124,6 +125,22 @@ def online_answers(r, option=1):
     return {headline(r).pk: option, headline(r, ItemKind.CONDUCT).pk: option}
 
 
+def close(r):
+    """Close a round through the lifecycle service: intake stopped, everything mixed, sealed."""
+    from surveys.rounds.services import round_close
+
+    round_close(round_=r, actor=staff())
+    r.refresh_from_db()
+    return r
+
+
+def cast(code, r, option=1):
+    """Cast an online ballot with a code through the respondent's service (it stays pending)."""
+    from surveys.respondent.services import ballot_cast_online
+
+    return ballot_cast_online(code=code, category=category(), answers=online_answers(r, option))
+
+
 def reference_data():
     """Recreate what data migrations add (roles, respondent categories): a transactional
     test's flush empties those tables for every test that runs after it."""
@@ -147,7 +164,9 @@ def code_batch(round_unit, used=0, void=0, unused=0):
     """Issue a batch of access codes for a unit with the given statuses (digests are fake)."""
     from surveys.models import AccessCode, CodeBatch, CodeStatus
 
-    batch = CodeBatch.objects.create(round_unit=round_unit, size=used + void + unused)
+    batch = CodeBatch.objects.create(
+        round_unit=round_unit, size=used + void + unused, codes_used=used, codes_void=void
+    )
     statuses = [CodeStatus.USED] * used + [CodeStatus.VOID] * void + [CodeStatus.UNUSED] * unused
     AccessCode.objects.bulk_create(
         AccessCode(batch=batch, round_unit=round_unit, digest=f"test-{next(_seq)}", status=s)
@@ -179,6 +198,7 @@ def reported_city():
             round_unit=ru["主城1区"], category=category(), channel=Channel.ONLINE,
             answers={selection.pk: 1, conduct.pk: 1}, opinion=text,
         )
+    ballots_mix(round_unit=ru["主城1区"], minimum=1)
     code_batch(ru["主城1区"], used=4, void=1, unused=5)
     from surveys.models import Investigation
 

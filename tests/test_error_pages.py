@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from surveys import codes
-from surveys.models import AccessCode, Answer, Ballot, CodeStatus, ItemKind
+from surveys.models import AccessCode, Ballot, CodeStatus, ItemKind, PendingBallot
 from tests import factories
 
 START = reverse("respondent:start")
@@ -44,14 +44,13 @@ def answering(city):
 
 @pytest.mark.django_db
 def test_a_failure_while_storing_a_ballot_says_it_was_not_recorded(answering, monkeypatch):
-    real_bulk_create = QuerySet.bulk_create
+    from surveys import ballots
 
-    def lost_connection(self, objs, *args, **kwargs):
-        if self.model is Answer:
-            raise DatabaseError("server closed the connection unexpectedly")
-        return real_bulk_create(self, objs, *args, **kwargs)
+    def lost_connection(*args, **kwargs):
+        # Everything of the submission is written, not yet committed, when the connection goes.
+        raise DatabaseError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(QuerySet, "bulk_create", lost_connection)
+    monkeypatch.setattr(ballots, "_mix_when_committed", lost_connection)
     client = Client(raise_request_exception=False)
     response = client.post(START, answering["data"])
     page = response.content.decode()
@@ -59,11 +58,11 @@ def test_a_failure_while_storing_a_ballot_says_it_was_not_recorded(answering, mo
     assert NOT_RECORDED in page and "同一个测评码" in page and 'href="/s/"' in page
 
     # And it is true: nothing stored, the code unused and accepted again.
-    assert not Ballot.objects.exists()
+    assert not Ballot.objects.exists() and not PendingBallot.objects.exists()
     assert AccessCode.objects.get(digest=codes.digest(answering["code"])).status == CodeStatus.UNUSED
     monkeypatch.undo()
     assert client.post(START, answering["data"]).status_code == 302
-    assert Ballot.objects.count() == 1
+    assert PendingBallot.objects.count() == 1
 
 
 @pytest.mark.django_db

@@ -42,7 +42,9 @@ def test_the_middleware_gives_every_view_the_client_address(rf):
 @override_settings(BEHIND_PROXY=True)
 def test_behind_the_proxy_the_wrong_code_throttle_counts_each_respondent(client):
     cache.clear()
-    for _ in range(6):  # unknown, well-formed codes from one respondent's phone
+    from surveys.respondent import throttle
+
+    for _ in range(throttle.UNKNOWN_LIMIT + 1):  # unknown, well-formed codes from one phone
         blocked = client.get("/s/", {"code": codes.display(codes.generate())},
                              REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.7")
     assert blocked.status_code == 429

@@ -52,6 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = {
     "DJANGO_SECRET_KEY": "k3#Qv9!zR2@pL7$wX5^mN8&bT4*cY6(hJ1)fD0_gS-eA+uI=oP~r",
     "SURVEY_CODE_KEY": "a-code-key-for-tests-only",
+    "SURVEY_SEAL_KEY": "a-seal-key-for-tests-only",
     "DJANGO_ALLOWED_HOSTS": "cy.example.gov.cn",
 }
 

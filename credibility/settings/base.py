@@ -186,10 +186,28 @@ CONTENT_SECURITY_POLICY = {
 # Key for the keyed hash and encryption of access codes. It lives outside the database so
 # that a copy of the database alone reveals no unused code.
 SURVEY_CODE_KEY = os.environ.get("SURVEY_CODE_KEY", "")
+# Key of the seal (HMAC-SHA256) over a closed round's results, ballots and rules. Outside the
+# database, so that database access alone cannot re-seal a changed round (docs/design.md).
+SURVEY_SEAL_KEY = os.environ.get("SURVEY_SEAL_KEY", "")
+# Publishing a round whose ballots fall below this share (%) of the planned sample, or with
+# units without data, needs a written acknowledgment.
+SURVEY_PUBLISH_MIN_TURNOUT = int(os.environ.get("SURVEY_PUBLISH_MIN_TURNOUT", 50))
 
 # The address printed on code slips and in their QR codes, e.g. https://cy.example.gov.cn/s/;
 # empty: the address the staff member's browser used.
 SURVEY_PUBLIC_URL = os.environ.get("SURVEY_PUBLIC_URL", "")
+
+# Ballots are counted in shuffled batches, never one by one (surveys/ballots.py,
+# docs/anonymity.md): a unit is mixed at SURVEY_MIX_BATCH pending ballots, and on the timer
+# (every SURVEY_MIX_MAX_WAIT seconds) once it has SURVEY_MIX_MIN.
+SURVEY_MIX_BATCH = int(os.environ.get("SURVEY_MIX_BATCH", 20))
+SURVEY_MIX_MIN = int(os.environ.get("SURVEY_MIX_MIN", 5))
+SURVEY_MIX_MAX_WAIT = int(os.environ.get("SURVEY_MIX_MAX_WAIT", 15 * 60))
+SURVEY_MIX_IN_BACKGROUND = env_bool("SURVEY_MIX_IN_BACKGROUND", True)
+# Unknown access codes per client address, and in all, per 15-minute window before they get
+# "too many" (surveys/respondent/throttle.py); a valid code is never refused.
+SURVEY_CODE_UNKNOWN_LIMIT = int(os.environ.get("SURVEY_CODE_UNKNOWN_LIMIT", 50))
+SURVEY_CODE_UNKNOWN_GLOBAL_LIMIT = int(os.environ.get("SURVEY_CODE_UNKNOWN_GLOBAL_LIMIT", 5000))
 
 # Largest spreadsheet accepted for imports, in bytes.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 5 * 1024 * 1024))

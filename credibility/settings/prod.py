@@ -16,6 +16,8 @@ if not SECRET_KEY:  # noqa: F405
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production.")
 if not SURVEY_CODE_KEY:  # noqa: F405
     raise ImproperlyConfigured("SURVEY_CODE_KEY must be set in production.")
+if not SURVEY_SEAL_KEY:  # noqa: F405
+    raise ImproperlyConfigured("SURVEY_SEAL_KEY must be set in production.")
 
 DEBUG = False
 

@@ -8,20 +8,22 @@ Paper: forms handed out, keying, double keying. Single keying (the default) coun
 keyed ballot at once. A round that requires double keying collects two passes per batch,
 keyed by two different staff members, into PaperEntry rows; the batch counts only after a
 third person has resolved every difference. Every ballot still goes through ballot_submit
-(收回 ≤ 发出 is checked there).
+(收回 ≤ 发出 is checked there). A single keyed ballot waits, pending, for its unit's next mix
+batch; a counted double-keyed batch and an import are mixed at once, in their transaction.
 """
 
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from surveys import codes
-from surveys.ballots import ballot_submit
+from surveys.ballots import ballot_submit, ballots_mix
 from surveys.models import (
     AccessCode,
     Channel,
@@ -68,16 +70,22 @@ def codes_issue(*, round_unit, size, actor):
 
 @transaction.atomic
 def codes_void(*, batch, actor, reason=""):
-    """Void a batch's unused codes (slips lost, misprinted); used codes stay used."""
-    batch = CodeBatch.objects.select_for_update().get(pk=batch.pk)
-    if batch.voided_at:
+    """Void a batch's unused codes (slips lost, misprinted); used codes stay used.
+
+    Codes first, then the batch row: a submission takes its code, then its unit, then the
+    batch, so this order can wait for one but never deadlock with it (or with a close).
+    """
+    if CodeBatch.objects.filter(pk=batch.pk, voided_at__isnull=False).exists():
         raise ValidationError(_("该批测评码已作废。"), code="already_void")
-    voided = AccessCode.objects.filter(batch=batch, status=CodeStatus.UNUSED).update(
+    voided = AccessCode.objects.filter(batch_id=batch.pk, status=CodeStatus.UNUSED).update(
         status=CodeStatus.VOID
     )
-    batch.voided_at = timezone.now()
-    batch.void_reason = (reason or "").strip()[:200]
-    batch.save(update_fields=["voided_at", "void_reason"])
+    reason = (reason or "").strip()[:200]
+    if not CodeBatch.objects.filter(pk=batch.pk, voided_at__isnull=True).update(
+        voided_at=timezone.now(), void_reason=reason, codes_void=F("codes_void") + voided
+    ):
+        raise ValidationError(_("该批测评码已作废。"), code="already_void")  # voided meanwhile
+    batch.refresh_from_db()
     audit_record(
         actor=actor, action="codes.void", obj=batch,
         changes={"voided": voided, "reason": batch.void_reason},
@@ -86,9 +94,19 @@ def codes_void(*, batch, actor, reason=""):
 
 
 def batch_codes(batch):
-    """[(plain code or None, status)] of a batch, unsealed for printing; None if unreadable."""
+    """[(plain code or None, status or None)] of a batch, unsealed for printing.
+
+    None for a code whose sealed copy cannot be read. While the round is open the status is
+    None for every code: staff see per batch how many are used, never which (two downloads
+    around one submission would otherwise point at the code that cast it).
+    """
     rows = AccessCode.objects.filter(batch=batch).order_by("pk").values_list("sealed", "status")
-    return [(codes.unseal(sealed) if sealed else None, status) for sealed, status in rows]
+    hide = batch.round_unit.round.status in (RoundStatus.DRAFT, RoundStatus.OPEN)
+    shown = {CodeStatus.SPENT: CodeStatus.USED}
+    return [
+        (codes.unseal(sealed) if sealed else None, None if hide else shown.get(status, status))
+        for sealed, status in rows
+    ]
 
 
 @transaction.atomic
@@ -98,11 +116,15 @@ def codes_disclose(*, batch, actor, form):
 
 
 def code_counts(round_units):
-    """Annotate issued/used/void code counts per RoundUnit in one query."""
+    """Annotate issued/used/void code counts per RoundUnit from the batch counters.
+
+    One query over the units' batches (a few hundred rows), whatever the number of codes.
+    """
+    zero = Value(0)
     return round_units.annotate(
-        codes_issued=Count("access_codes"),
-        codes_used=Count("access_codes", filter=Q(access_codes__status=CodeStatus.USED)),
-        codes_void=Count("access_codes", filter=Q(access_codes__status=CodeStatus.VOID)),
+        codes_issued=Coalesce(Sum("code_batches__size"), zero),
+        codes_used=Coalesce(Sum("code_batches__codes_used"), zero),
+        codes_void=Coalesce(Sum("code_batches__codes_void"), zero),
     )
 
 
@@ -114,7 +136,11 @@ def _require_open(round_):
 @transaction.atomic
 def paper_forms_set(*, round_unit, issued, actor):
     """Record how many paper forms were handed out for a unit (发出票数)."""
-    locked = RoundUnit.objects.select_for_update().get(pk=round_unit.pk)
+    locked = RoundUnit.objects.select_for_update().select_related("round").get(pk=round_unit.pk)
+    if locked.round.status not in (RoundStatus.DRAFT, RoundStatus.OPEN):
+        # The count is sealed at the close with the ballots; changing it afterwards would
+        # read as tampering when the seal is verified.
+        raise ValidationError(_("本轮测评已结束并封存，纸质票发出数不能再修改。"), code="round_closed")
     if issued < locked.paper_ballots:
         raise ValidationError(
             _("已录入 %(paper_ballots)s 张纸质票，发出票数不能少于此数。") % {"paper_ballots": locked.paper_ballots}, code="below_keyed"
@@ -261,6 +287,8 @@ def paper_batch_count(*, batch, resolutions, actor):
         except ValidationError as error:
             raise ValidationError(_("第 %(seq)s 张：%(problems)s") % {"seq": seq, "problems": '；'.join(error.messages)}, code="bad_ballot")
         counted += 1
+    # A stack of paper ballots is a mix batch of its own: stored in shuffled order, now.
+    ballots_mix(round_unit=batch.round_unit, minimum=1)
     batch.status = PaperBatchStatus.COUNTED
     batch.save(update_fields=["status"])
     audit_record(
@@ -288,6 +316,9 @@ def paper_ballots_import(*, round_, upload, actor):
             )
         except ValidationError as error:  # e.g. a concurrent keyer filled the last form
             raise ImportRefused([_("第 %(number)s 行：%(problems)s") % {"number": row.number, "problems": '；'.join(error.messages)}])
+    # The file's ballots are counted now, each unit's in shuffled order (not the file's).
+    for round_unit in {row.round_unit.pk: row.round_unit for row in rows}.values():
+        ballots_mix(round_unit=round_unit, minimum=1)
     audit_record(
         actor=actor, action="paper.import", obj=round_,
         changes={"rows": len(rows), "file": getattr(upload, "name", "")[:100]},

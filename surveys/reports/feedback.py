@@ -24,6 +24,8 @@ from .round_report import (
     actor_name,
     conclusion_text,
     policy_notes,
+    seal_footer,
+    seal_notes,
 )
 
 FEEDBACK_RANKING_NOTE = (
@@ -175,7 +177,7 @@ def _follow_up_sheet(wb, ctx, result, footer):
 def build_unit_feedback(ctx, result, out):
     """Write one unit's feedback workbook to a path or file."""
     unit = result.unit
-    footer = _("%(unit)s · %(round)s 结果反馈") % {"unit": unit.name, "round": ctx.round.name}
+    footer = _("%(unit)s · %(round)s 结果反馈 · %(seal)s") % {"unit": unit.name, "round": ctx.round.name, "seal": seal_footer(ctx.results)}
     wb = new_workbook()
     pairs = [
         (_("单位"), unit.name),
@@ -190,7 +192,7 @@ def build_unit_feedback(ctx, result, out):
         (_("生成时间"), f"{timezone.localtime(ctx.now):%Y-%m-%d %H:%M}"),
         (_("生成人"), actor_name(ctx.user)),
         *ctx.policy,
-        (_("封存摘要"), ctx.round.seal_digest or _("未封存")),
+        *seal_notes(ctx.results),
     ]
     notes_sheet(wb, _("说明"), _("%(unit)s %(round)s 测评结果反馈") % {"unit": unit.name, "round": ctx.round.name}, pairs, footer=footer)
     _results_sheet(wb, ctx, result, footer)

@@ -1,10 +1,13 @@
-"""The raw ballot export (原始票): every ballot of a round, anonymized, in constant memory.
+"""The raw ballot export (原始票): every ballot of a round, anonymized.
 
 A row holds what the ballot holds and nothing more (unit, respondent category, channel, day,
 one answer per item, the opinion); never the ballot's id, so rows cannot be matched with
 anything else. The category is the one the round's breakdowns show: a category merged into
-其他 there (`breakdowns.suppress`) is 其他 here as well. Ballots are read with a database cursor in chunks, and each chunk's answers
-with one query, so memory does not grow with the number of ballots.
+其他 there (`breakdowns.suppress`) is 其他 here as well. Rows are in an order that carries no
+information: by unit, then by content (category as shown, channel, day, the answers in
+questionnaire order, the opinion), never by id, which would follow the order ballots were
+counted in. Sorting by content needs a unit's ballots together: they are read unit by unit (two
+queries each, through a database cursor), so memory follows the largest unit, not the round.
 """
 
 import csv
@@ -61,45 +64,46 @@ class BallotRows:
         cols.append(Column(_("意见建议"), width=60, wrap=False))
         return cols
 
-    def ballots(self):
-        # Ordered by unit and day; the id only breaks ties so that the cursor is stable.
-        return (
-            Ballot.objects.filter(round_unit_id__in=list(self.round_units))
-            .order_by("round_unit_id", "cast_on", "id")
-            .values_list("id", "round_unit_id", "category_id", "channel", "cast_on", "opinion")
-        )
+    def _unit_rows(self, round_unit_id, item_ids):
+        """(category as shown, channel, day, options, opinion) of one unit's ballots, by content.
 
-    def chunks(self):
-        cursor = self.ballots().iterator(chunk_size=self.chunk_size)
-        while chunk := list(islice(cursor, self.chunk_size)):
-            yield chunk
+        A category merged into 其他 in the round's breakdowns is 其他 here, and sorts as such.
+        """
+        answers = defaultdict(dict)
+        for ballot_id, item_id, option in (
+            Answer.objects.filter(ballot__round_unit_id=round_unit_id)
+            .values_list("ballot_id", "item_id", "option")
+            .iterator(chunk_size=self.chunk_size)
+        ):
+            answers[ballot_id][item_id] = option
+        rows = []
+        for ballot_id, category_id, channel, cast_on, opinion in (
+            Ballot.objects.filter(round_unit_id=round_unit_id)
+            .values_list("id", "category_id", "channel", "cast_on", "opinion")
+            .iterator(chunk_size=self.chunk_size)
+        ):
+            given = answers.pop(ballot_id, {})
+            merged = (round_unit_id, category_id) in self.merged
+            rows.append((
+                str(OTHER_LABEL) if merged else self.categories.get(category_id, ""), channel, cast_on,
+                tuple(given.get(pk, 0) for pk in item_ids), opinion,
+            ))
+        rows.sort()
+        return rows
 
     def __iter__(self):
         """Rows of plain values, text already made safe: option labels, None when blank."""
         self.written = 0
-        units = {
-            pk: (safe_text(ru.unit.code), safe_text(ru.unit.name))
-            for pk, ru in self.round_units.items()
-        }
-        categories = {pk: safe_text(name) for pk, name in self.categories.items()}
-        merged = self.merged
-        other = str(OTHER_LABEL)  # plain text for the bulk (unstyled) rows
         item_ids = [item.pk for item in self.items]
         labels = self.labels
-        for chunk in self.chunks():
-            answers = defaultdict(dict)
-            for ballot_id, item_id, option in Answer.objects.filter(
-                ballot_id__in=[b[0] for b in chunk]
-            ).values_list("ballot_id", "item_id", "option"):
-                answers[ballot_id][item_id] = option
-            for ballot_id, ru_id, category_id, channel, cast_on, opinion in chunk:
+        for ru_id, ru in self.round_units.items():
+            unit = (safe_text(ru.unit.code), safe_text(ru.unit.name))
+            for category, channel, cast_on, options, opinion in self._unit_rows(ru_id, item_ids):
                 self.written += 1
-                given = answers.get(ballot_id, {})
                 yield [
-                    *units[ru_id],
-                    other if (ru_id, category_id) in merged else categories.get(category_id),
-                    self.channels.get(channel, channel),
-                    cast_on, *(labels.get(given.get(pk)) for pk in item_ids),
+                    *unit, safe_text(category) if category else None,
+                    self.channels.get(channel, channel), cast_on,
+                    *(labels.get(option) for option in options),
                     safe_text(opinion) if opinion else None,
                 ]
 

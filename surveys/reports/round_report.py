@@ -77,7 +77,26 @@ def policy_notes(round_):
     ]
 
 
-def _notes(wb, round_, *, user, groups, now):
+def seal_notes(results):
+    """The seal's lines for a 说明 sheet: the fingerprint a printed copy is checked by."""
+    if results.snapshot is None:
+        return [
+            (_("封存指纹"), _("未封存")),
+            (_("数据来源"), _("计票表（每张票提交时同步计数；本轮尚未封存）")),
+        ]
+    return [
+        (_("封存指纹"), results.fingerprint),
+        (_("封存时间"), f"{timezone.localtime(results.snapshot.sealed_at):%Y-%m-%d %H:%M}"),
+        (_("数据来源"), _("结束测评时封存的结果快照：逐票重新计数与计票表一致后封存，单位名称为封存时的名称；"
+                 "可用 verify_round 或测评页面的“核验封存”核对")),
+    ]
+
+
+def seal_footer(results):
+    return _("封存指纹 %(fingerprint)s") % {"fingerprint": results.fingerprint} if results.snapshot is not None else _("未封存")
+
+
+def _notes(wb, round_, *, user, groups, now, results):
     scope = _("全部单位") if groups is None else "、".join(g.name for g in groups)
     pairs = [
         (_("测评轮次"), round_.name),
@@ -90,10 +109,9 @@ def _notes(wb, round_, *, user, groups, now):
         (_("生成人"), actor_name(user)),
         (_("单位范围"), scope),
         *policy_notes(round_),
-        (_("封存摘要"), round_.seal_digest or _("未封存")),
-        (_("数据来源"), _("计票表（每张票提交时同步计数，与逐票重新计数一致）")),
+        *seal_notes(results),
     ]
-    notes_sheet(wb, _("说明"), _("%(name)s 测评结果报表") % {"name": round_.name}, pairs, footer=round_.name)
+    notes_sheet(wb, _("说明"), _("%(name)s 测评结果报表") % {"name": round_.name}, pairs, footer=f"{round_.name} · {seal_footer(results)}")
 
 
 def _summary(wb, round_, results, footer):
@@ -297,10 +315,10 @@ def build_round_report(round_, out, *, user=None, groups=None, now=None):
     results = round_results(round_, groups=groups)
     round_units = [r.round_unit for r in results.units]
     detail = item_results(round_, round_units)
-    footer = _("%(round)s · 生成于 %(when)s") % {
-        "round": round_.name, "when": f"{timezone.localtime(now):%Y-%m-%d %H:%M}"}
+    footer = _("%(round)s · %(seal)s · 生成于 %(when)s") % {
+        "round": round_.name, "seal": seal_footer(results), "when": f"{timezone.localtime(now):%Y-%m-%d %H:%M}"}
     wb = new_workbook()
-    _notes(wb, round_, user=user, groups=groups, now=now)
+    _notes(wb, round_, user=user, groups=groups, now=now, results=results)
     _summary(wb, round_, results, footer)
     for kind in HEADLINE_KINDS:
         _dimension(wb, round_, results, kind, footer)

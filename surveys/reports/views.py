@@ -5,6 +5,7 @@ Files are built in an anonymous temporary file, never in memory, and deleted onc
 """
 
 import tempfile
+from functools import wraps
 
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -17,6 +18,7 @@ from surveys.models import Round, RoundStatus, RoundUnit
 from surveys.selectors import UNIT_ORDER
 from units.models import Unit
 
+from .availability import files_refusal
 from .feedback import (
     build_feedback_zip,
     build_unit_feedback,
@@ -38,8 +40,35 @@ def report_rounds(user):
     return Round.objects.published()
 
 
+class RoundNotReady(Exception):
+    """A download asked for a round whose files may not leave the server yet."""
+
+    def __init__(self, round_, message):
+        super().__init__(message)
+        self.round = round_
+        self.message = message
+
+
 def _round(request, pk):
-    return get_object_or_404(report_rounds(request.user), pk=pk)
+    round_ = get_object_or_404(report_rounds(request.user), pk=pk)
+    refusal = files_refusal(round_)
+    if refusal:
+        raise RoundNotReady(round_, refusal)
+    return round_
+
+
+def refuses_open_rounds(view):
+    """Answer a download of an open round with the reason, not a file (409)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except RoundNotReady as refused:
+            context = {"round": refused.round, "message": refused.message}
+            return render(request, "surveys/reports/not_ready.html", context, status=409)
+
+    return wrapped
 
 
 def _scoped_round_units(round_, groups):
@@ -76,14 +105,16 @@ def index(request):
 
 @results_required
 def round_detail(request, pk):
-    round_ = _round(request, pk)
+    round_ = get_object_or_404(report_rounds(request.user), pk=pk)
     round_units = _scoped_round_units(round_, visible_groups(request.user))
     return render(
-        request, "surveys/reports/round.html", {"round": round_, "round_units": round_units}
+        request, "surveys/reports/round.html",
+        {"round": round_, "round_units": round_units, "refusal": files_refusal(round_)},
     )
 
 
 @results_required
+@refuses_open_rounds
 def round_report(request, pk):
     round_ = _round(request, pk)
     groups = visible_groups(request.user)
@@ -105,6 +136,7 @@ def _feedback_context(request, round_, unit=None):
 
 
 @results_required
+@refuses_open_rounds
 def unit_feedback(request, pk, unit_pk):
     round_ = _round(request, pk)
     unit = get_object_or_404(Unit, pk=unit_pk)
@@ -119,6 +151,7 @@ def unit_feedback(request, pk, unit_pk):
 
 
 @results_required
+@refuses_open_rounds
 def feedback_zip(request, pk):
     round_ = _round(request, pk)
     ctx = _feedback_context(request, round_)
@@ -135,6 +168,7 @@ def _ballot_rows(request, round_):
 
 
 @results_required
+@refuses_open_rounds
 def ballots_xlsx(request, pk):
     round_ = _round(request, pk)
     rows, groups = _ballot_rows(request, round_)
@@ -146,6 +180,7 @@ def ballots_xlsx(request, pk):
 
 
 @results_required
+@refuses_open_rounds
 def ballots_csv(request, pk):
     round_ = _round(request, pk)
     rows, groups = _ballot_rows(request, round_)

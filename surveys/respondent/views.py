@@ -8,15 +8,17 @@ from functools import wraps
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from surveys import codes
 
 from . import throttle
-from .forms import CodeForm, QuestionnaireForm
-from .services import CodeRefused, ballot_cast_online, code_check
+from .forms import CodeForm, QuestionnaireForm, ballot_from_post
+from .services import CodeRefused, ballot_cast_online, code_check, unit_named
 
 
 def private(view):
@@ -42,6 +44,30 @@ def _entry(request, error=None, code="", status=200):
     )
 
 
+# The questions of an open round, as a blank form renders them: the same for every respondent
+# (the round's questionnaire is frozen), so each process renders them once per round and language.
+_BLANK_QUESTIONS = {}
+
+
+def _blank_questions(round_):
+    if not round_.is_frozen or round_.opened_at is None:
+        return None
+    key = (round_.pk, round_.opened_at, translation.get_language())  # rendered in that language
+    html = _BLANK_QUESTIONS.get(key)
+    if html is None:
+        if len(_BLANK_QUESTIONS) >= 64:
+            _BLANK_QUESTIONS.clear()
+        html = render_to_string("surveys/respondent/_fields.html", {"form": QuestionnaireForm(round_=round_)})
+        _BLANK_QUESTIONS[key] = html
+    return html
+
+
+def _refused(request, refusal, raw):
+    if refusal.reason == "unknown" and throttle.record_unknown(request):
+        return _entry(request, error=throttle.BLOCKED_MESSAGE, code=raw, status=429)
+    return _entry(request, error=refusal.message, code=raw)
+
+
 @private
 @require_http_methods(["GET", "POST"])
 def start(request):
@@ -51,39 +77,43 @@ def start(request):
         return _entry(request)
     if not raw.strip():
         return _entry(request, error=_("请输入测评码。"))
-    client = throttle.client_key(request)
-    if throttle.is_blocked(client):
-        return _entry(request, error=throttle.BLOCKED_MESSAGE, code=raw, status=429)
-    try:
-        round_unit = code_check(raw)
-    except CodeRefused as refusal:
-        if refusal.reason == "unknown":
-            # Only a well-formed code that matches nothing costs a lookup and tells a
-            # guesser something; a mistyped one is caught by its check character.
-            throttle.record_failure(client)
-        return _entry(request, error=refusal.message, code=raw)
+    # The code first: a valid code is never refused because of its address (a hall behind
+    # one NAT); only unknown codes count towards the throttle. A questionnaire's POST names
+    # its unit; the write checks the code itself, so a known unit needs no read here.
+    round_unit = unit_named(request.POST.get("unit")) if request.method == "POST" else None
+    if round_unit is None:
+        try:
+            round_unit = code_check(raw)
+        except CodeRefused as refusal:
+            return _refused(request, refusal, raw)
 
     shown = codes.display(codes.normalize(raw))
+    fields_html = None
     if request.method == "GET":
-        form = QuestionnaireForm(round_=round_unit.round, initial={"code": shown})
+        form = None
+        fields_html = _blank_questions(round_unit.round)
     else:
-        form = QuestionnaireForm(request.POST, round_=round_unit.round)
-        if form.is_valid():
-            try:
-                ballot_cast_online(
-                    code=raw,
-                    category=form.category,
-                    answers=form.answers(),
-                    opinion=form.opinion(),
-                )
-            except CodeRefused as refusal:  # lost a race with another submission
-                return _entry(request, error=refusal.message, code=raw)
-            except ValidationError as error:
+        # Straight to the write; the form is built only to explain a refusal beside its question.
+        category, answers, opinion = ballot_from_post(request.POST, round_unit.round)
+        try:
+            ballot_cast_online(
+                code=raw, round_unit=round_unit, category=category, answers=answers, opinion=opinion,
+            )
+        except CodeRefused as refusal:  # used, lost a race, closed a moment ago …
+            return _refused(request, refusal, raw)
+        except ValidationError as error:
+            form = QuestionnaireForm(request.POST, round_=round_unit.round)
+            if form.is_valid():  # refused for a reason the form does not check
                 for message in error.messages:
                     form.add_error(None, message)
-            else:
-                return redirect("respondent:thanks")
-    context = {"form": form, "round": round_unit.round, "unit": round_unit.unit, "code": shown}
+        else:
+            return redirect("respondent:thanks")
+    if form is None and fields_html is None:
+        form = QuestionnaireForm(round_=round_unit.round)
+    context = {
+        "form": form, "fields_html": fields_html, "round": round_unit.round,
+        "unit": round_unit.unit, "code": shown, "unit_ref": round_unit.pk,
+    }
     return render(request, "surveys/respondent/questionnaire.html", context)
 
 

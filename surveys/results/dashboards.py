@@ -12,34 +12,30 @@ Definitions shown on the pages:
   each unit once (`selectors.mean_positive`), the same figure the Excel feedback shows.
 """
 
-import threading
-import time
-from collections import Counter, OrderedDict
+from collections import Counter
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
-
-from django.db.models import Count, Sum
-from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import MANAGE
 from surveys import scoring
 from surveys.breakdowns import category_breakdown
 from surveys.models import (
-    HEADLINE_KINDS, Ballot, Investigation, Rectification, Round, RoundCategory, RoundStatus,
-    RoundUnit,
+    HEADLINE_KINDS, Ballot, Investigation, Rectification, Round, RoundUnit,
 )
 from surveys.scales import Grade
 from surveys.selectors import (
-    UNIT_ORDER, RoundResults, category_totals, item_results, round_results, round_rules,
-    round_suppression, round_turnout,
+    UNIT_ORDER, data_shortfall, item_results, round_results, round_rules, round_suppression,
+    round_turnout, rounds_results,
 )
 
 # The policy's goals, "两年两提高，五年大提升": positive >= 80% within two years, >= 90% within
 # five, each with more satisfied than dissatisfied answers.
 GOALS = (
-    (Fraction(80, 100), _("两年目标 80%")),
-    (Fraction(90, 100), _("五年目标 90%")),
+    (Fraction(80, 100), gettext_lazy("两年目标 80%")),
+    (Fraction(90, 100), gettext_lazy("五年目标 90%")),
 )
 FINAL_ORDER = (
     scoring.FinalClass.SATISFIED,
@@ -96,6 +92,7 @@ class Columns:
 
     @classmethod
     def of(cls, round_):
+        """`round_`: a Round, or `RoundResults.rules` (the sealed values of a sealed round)."""
         scale = round_.scale_def
         return cls(
             has_unknown=any(o.grade is Grade.UNKNOWN for o in scale.options),
@@ -104,15 +101,15 @@ class Columns:
         )
 
 
-def rules_by_round(rounds):
+def rules_by_round(points):
     """[(rules, [rounds])]: rounds rated by the same rule together, oldest group first.
 
-    One description per distinct rule (`selectors.round_rules`), so a page spanning rounds
-    says where the rule changed.
+    One description per distinct rule (`selectors.round_rules`, as each round was sealed:
+    `CityPoint.policy_rules`), so a page spanning rounds says where the rule changed.
     """
     groups = []
-    for r in rounds:
-        rules = round_rules(r)
+    for point in points:
+        r, rules = point.round, point.policy_rules
         for known, members in groups:
             if known == rules:
                 members.append(r)
@@ -136,75 +133,19 @@ def reaches_goal(dimension, goal):
     return bool(dimension.valid) and dimension.positive >= goal and dimension.satisfied > dimension.dissatisfied
 
 
-# --- results of finished rounds, kept while they stay the same --------------------------
+# --- results of finished rounds ------------------------------------------------------------
 #
-# Rating 120 units with `scoring.rate` costs some 200 ms of pure Python per round (more with
-# every sub-indicator), and a round with results changes only when a ballot is keyed late
-# (the unit's ballot counters move in the same transaction as its tallies) or an
-# investigation is concluded. So the rated results are kept in this process under a version
-# read from the database on every view (two small queries): any such change gives a new
-# version and a fresh rating. Entries also expire after CACHE_SECONDS, so a renamed unit or
-# a tally repaired by `tallies_rebuild` shows soon. Open rounds are never cached.
-
-CACHE_SECONDS = 300
-CACHE_SIZE = 8
-_cache = OrderedDict()
-_cache_lock = threading.Lock()
+# A closed or published round is read from its sealed snapshot (`selectors.results_source`):
+# one row holding every unit's counts, names and rules as at close, the same for every worker
+# process, so there is nothing to keep in memory here and nothing that can go stale.
 
 
-def results_version(round_):
-    """What the rated results of a round depend on, read fresh from the database."""
-    counters = RoundUnit.objects.filter(round=round_).aggregate(
-        units=Count("id"), online=Sum("online_ballots"), paper=Sum("paper_ballots"), planned=Sum("planned_sample"),
-    )
-    investigations = tuple(
-        Investigation.objects.filter(round_unit__round=round_).order_by("id").values_list("id", "item_id", "conclusion")
-    )
-    policy = (round_.scale, round_.positive_threshold, round_.basic_threshold, round_.unknown_in_denominator,
-              round_.use_weights, round_.min_valid_answers)
-    return (round_.pk, round_.created_at, round_.status, policy, tuple(counters.values()), investigations)
+def rated_round(round_, *, groups=None):
+    """`round_results` of the round, limited to `groups`.
 
-
-def _cached(key, version, compute):
-    now = time.monotonic()
-    with _cache_lock:
-        hit = _cache.get(key)
-        if hit and hit[0] == version and now - hit[1] < CACHE_SECONDS:
-            _cache.move_to_end(key)
-            return hit[2]
-    value = compute()
-    with _cache_lock:
-        _cache[key] = (version, now, value)
-        _cache.move_to_end(key)
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return value
-
-
-def cache_clear():
-    with _cache_lock:
-        _cache.clear()
-
-
-def rated_round(round_, *, groups=None, version=None):
-    """`round_results` of the whole round (kept while unchanged), limited to `groups`.
-
-    Limiting after rating is what `round_results(groups=…)` does too: ranks stay those of
-    the whole group, which a scope holds whole or not at all.
+    Ranks stay those of the whole group, which a scope holds whole or not at all.
     """
-    if round_.status == RoundStatus.OPEN:
-        return round_results(round_, groups=groups)
-    version = version or results_version(round_)
-    results = _cached(("round", round_.pk), version, lambda: round_results(round_))
-    if groups is None:
-        return results
-    allowed = {g.pk for g in groups}
-    return RoundResults(round=results.round, items=results.items, units=[u for u in results.units if u.group.pk in allowed])
-
-
-def rated_items(round_, round_units, *, version):
-    """`item_results` of every unit of a finished round, kept like `rated_round`."""
-    return _cached(("items", round_.pk), version, lambda: item_results(round_, round_units))
+    return round_results(round_, groups=groups)
 
 
 # --- which rounds a user sees -------------------------------------------------------------
@@ -236,15 +177,15 @@ def previous_round(round_, rounds):
 # --- pooled figures -----------------------------------------------------------------------
 
 
-def pooled(round_, round_unit_ids, items):
-    """{kind: DimensionResult} over all answers of the given units, summed in SQL."""
-    totals = category_totals(round_, round_unit_ids, [item.pk for item in items.values()]) if round_unit_ids else {}
-    weights = round_.category_weights() if round_.use_weights else None
-    policy, scale = round_.policy(weights), round_.scale_def
+def pooled(results, round_unit_ids=None):
+    """{kind: DimensionResult} over all answers of the given units (default: every unit of
+    `results`), summed from the counts the results were rated from."""
+    totals = results.totals(round_unit_ids)
     return {
-        kind: scoring.rate(None, scale, policy, by_category={c: dict(o) for c, o in totals.get(items[kind].pk, {}).items()})
+        kind: scoring.rate(None, results.scale, results.policy,
+                           by_category={c: dict(o) for c, o in totals.get(results.items[kind].pk, {}).items()})
         for kind in HEADLINE_KINDS
-        if kind in items
+        if kind in results.items
     }
 
 
@@ -293,16 +234,15 @@ class Overview:
 
     @cached_property
     def rules(self):
-        return round_rules(self.round)
+        return round_rules(self.round, source=self.results.source)
 
     @cached_property
     def columns(self):  # read once per row of the ranking table: keep the first answer
-        return Columns.of(self.round)
+        return Columns.of(self.results.rules or self.round)
 
 
 def round_overview(round_, *, groups, previous=None):
     results = rated_round(round_, groups=groups)
-    ids = [r.round_unit.pk for r in results.units]
     previous_ranks = {}
     if previous is not None:
         previous_ranks = {r.unit.pk: r.ranks for r in rated_round(previous, groups=groups).units}
@@ -312,7 +252,7 @@ def round_overview(round_, *, groups, previous=None):
         results=results,
         previous=previous,
         previous_ranks=previous_ranks,
-        city=pooled(round_, ids, results.items),
+        city=pooled(results),
         finals=[(f, finals.get(f, 0)) for f in FINAL_ORDER if finals.get(f) or f is not scoring.FinalClass.NO_DATA],
         online=sum(r.round_unit.online_ballots for r in results.units),
         paper=sum(r.round_unit.paper_ballots for r in results.units),
@@ -450,14 +390,21 @@ class UnitPage:
     investigations: list
     rectifications: list
     pending: list  # headline kinds below standard still without an investigation conclusion
+    source: object = None  # where the round's figures come from (`selectors.results_source`)
+
+    @property
+    def fingerprint(self):
+        """The seal's fingerprint; "" when the figures come from the tallies."""
+        snapshot = getattr(self.source, "snapshot", None)
+        return snapshot.fingerprint if snapshot is not None else ""
 
     @cached_property
     def rules(self):
-        return round_rules(self.round)
+        return round_rules(self.round, source=self.source)
 
     @cached_property
     def columns(self):  # read once per row of the ranking table: keep the first answer
-        return Columns.of(self.round)
+        return Columns.of(getattr(self.source, "rules", None) or self.round)
 
     @property
     def dims(self):
@@ -491,17 +438,16 @@ def unit_page(round_, unit, *, trend_rounds, q=""):
     Group and city averages are over every unit of the round (an average of many units
     names none of them), like the Excel feedback.
     """
-    version = results_version(round_)
-    results = rated_round(round_, version=version)
+    results = rated_round(round_)
     result = next((r for r in results.units if r.unit.pk == unit.pk), None)
     if result is None:
         return None
     ru = result.round_unit
-    members = [r for r in results.units if r.group.pk == unit.group_id]
+    members = [r for r in results.units if r.group.pk == result.group.pk]
     everyone = [r.round_unit for r in results.units]
     member_ids = {r.round_unit.pk for r in members}
-    detail = rated_items(round_, everyone, version=version)
-    scale = round_.scale_def
+    detail = item_results(round_, everyone, source=results.source)
+    scale = results.scale
     items = []
     for item in detail.items:
         own = detail.results[(ru.pk, item.pk)]
@@ -514,14 +460,10 @@ def unit_page(round_, unit, *, trend_rounds, q=""):
                 segments=_segments(scale, own.counts),
             )
         )
-    labels = {
-        rc.category_id: rc.category.name
-        for rc in RoundCategory.objects.filter(round=round_).select_related("category").order_by("category__order")
-    }
-    policy = round_.policy(round_.category_weights() if round_.use_weights else None)
+    labels, policy = results.labels, results.policy
     # The round's pattern, not this unit's alone: a cell merged here must not come back by
     # subtracting from the totals of the category in the 分类统计 sheet (breakdowns.suppress).
-    merged = round_suppression(round_).merged(ru.pk)
+    merged = round_suppression(round_, source=results.source).merged(ru.pk)
     breakdowns = [
         (
             kind.label,
@@ -565,21 +507,25 @@ def unit_page(round_, unit, *, trend_rounds, q=""):
             kind for kind in HEADLINE_KINDS
             if result.dimensions[kind].level is scoring.Level.BELOW and kind not in concluded
         ],
+        source=results.source,
     )
 
 
 def unit_trend(unit, rounds, *, current=None):
     """[TrendPoint] of one unit over `rounds` that surveyed it, oldest first.
 
-    Each round is rated whole-group by `round_results`, so ranks are those of the day; a few
-    queries per round, none per unit.
+    Each round is rated whole-group (ranks are those of the day), all rounds in a constant
+    number of queries (`selectors.rounds_results`).
     """
+    rounds = list(rounds.filter(round_units__unit=unit).distinct().order_by("opens_at", "id"))
+    others = [r for r in rounds if not (current and r.pk == current[0].pk)]
+    rated = rounds_results(others, groups=[unit.group])
     points = []
-    for r in rounds.filter(round_units__unit=unit).distinct().order_by("opens_at", "id"):
+    for r in rounds:
         if current and r.pk == current[0].pk:
             points.append(TrendPoint(r, current[1]))
             continue
-        found = [x for x in rated_round(r, groups=[unit.group]).units if x.unit.pk == unit.pk]
+        found = [x for x in rated[r.pk].units if x.unit.pk == unit.pk]
         if found:
             points.append(TrendPoint(r, found[0]))
     return points
@@ -594,6 +540,12 @@ class CityPoint:
     units: int
     city: dict  # kind -> pooled DimensionResult
     reaching: dict  # kind -> {goal: units}; "both" -> {goal: units meeting it on both}
+    rules: dict = field(default_factory=dict)  # rule label -> text, compact (`trend_rules`)
+    policy_rules: list = field(default_factory=list)  # `selectors.round_rules`, for the rule boxes
+    rule_notes: list = field(default_factory=list)  # how its rules differ from the latest round's
+    shortfall: object = None  # selectors.Shortfall when the data fall short, else None
+    publish_reason: str = ""  # the written reason it was published with anyway
+    fingerprint: str = ""  # of its seal; "" when not sealed
 
     @property
     def dims(self):
@@ -607,29 +559,76 @@ class CityPoint:
     def both(self):
         return [self.reaching["both"][goal] for goal, _ in GOALS]
 
+    @property
+    def flagged(self):
+        return bool(self.rule_notes or self.shortfall)
+
+
+def trend_rules(results):
+    """{label: text}: the rules that make rounds comparable or not (scale, thresholds, the
+    不了解 policy, weights), compactly, as the round was rated (sealed values when sealed)."""
+    rules, policy = results.rules, results.policy
+    if policy.weights:
+        weighting = _("加权：") + "、".join(
+            f"{results.labels.get(c, c)}×{scoring.exact_text(w)}" for c, w in sorted(policy.weights.items(), key=lambda x: str(x[0]))
+        )
+    else:
+        weighting = _("不加权")
+    has_unknown = any(o.grade is Grade.UNKNOWN for o in results.scale.options)
+    return {
+        _("答案选项"): results.scale.label,
+        _("满意单位线"): f"{rules.positive_threshold}%",
+        _("基本满意单位线"): f"{rules.basic_threshold}%",
+        _("“不了解”"): (_("计入有效票") if policy.unknown_in_denominator else _("不计入有效票")) if has_unknown else _("无此选项"),
+        _("权重"): weighting,
+    }
+
 
 def city_trends(rounds, *, groups):
-    """The city (or the user's groups) round after round, oldest first."""
+    """The city (or the user's groups) round after round, oldest first, with the snapshots of
+    every round read in a constant number of queries.
+
+    Rounds whose rules differ from the latest round's carry a note saying how; rounds whose
+    data fall short (turnout below SURVEY_PUBLISH_MIN_TURNOUT of the plan, or units without
+    data, judged on the whole round) carry the shortfall and the reason they were published.
+    """
+    rounds = list(rounds.order_by("opens_at", "id"))
+    rated = rounds_results(rounds, ranked=False)  # the trends show no rank
     points = []
-    for r in rounds.order_by("opens_at", "id"):
-        results = rated_round(r, groups=groups)
+    for r in rounds:
+        whole = rated[r.pk]
+        results = whole.limited(groups)
         if not results.units:
             continue
-        reaching = {kind: {} for kind in (*HEADLINE_KINDS, "both")}
-        for goal, _ in GOALS:
-            for kind in HEADLINE_KINDS:
-                reaching[kind][goal] = sum(reaches_goal(u.dimensions[kind], goal) for u in results.units)
-            reaching["both"][goal] = sum(
-                all(reaches_goal(u.dimensions[k], goal) for k in HEADLINE_KINDS) for u in results.units
-            )
+        reaching = {kind: dict.fromkeys((goal for goal, _ in GOALS), 0) for kind in (*HEADLINE_KINDS, "both")}
+        for u in results.units:
+            for goal, _label in GOALS:
+                met = [reaches_goal(u.dimensions[kind], goal) for kind in HEADLINE_KINDS]
+                for kind, hit in zip(HEADLINE_KINDS, met):
+                    reaching[kind][goal] += hit
+                reaching["both"][goal] += all(met)
+        shortfall = data_shortfall(whole)
         points.append(
             CityPoint(
                 round=r,
                 units=len(results.units),
-                city=pooled(r, [u.round_unit.pk for u in results.units], results.items),
+                city=pooled(results),
                 reaching=reaching,
+                rules=trend_rules(whole),
+                policy_rules=round_rules(r, source=whole.source),
+                shortfall=shortfall if shortfall.flagged else None,
+                publish_reason=whole.snapshot.publish_reason if whole.snapshot is not None else "",
+                fingerprint=whole.fingerprint,
             )
         )
+    if points:
+        latest = points[-1].rules
+        for point in points:
+            point.rule_notes = [
+                _("%(label)s %(text)s（最近一轮 %(latest)s）") % {"label": label, "text": text, "latest": latest[label]}
+                for label, text in point.rules.items()
+                if text != latest[label]
+            ]
     return points
 
 

@@ -185,7 +185,8 @@ def _floor(trend):
 def trends(request):
     groups = visible_groups(request.user)
     points = dashboards.city_trends(dashboards.result_rounds(request.user), groups=groups)
-    labels = [str(p.round.year) for p in points]
+    # A round not comparable with the others (other rules, too little data) is marked ※.
+    labels = [f"{p.round.year}※" if p.flagged else str(p.round.year) for p in points]
     rate_chart = charts.line_chart(
         labels,
         [
@@ -200,7 +201,7 @@ def trends(request):
         goals=dashboards.GOALS,
         y_min=0.5,
     )
-    rule_sets = dashboards.rules_by_round([p.round for p in points])
+    rule_sets = dashboards.rules_by_round(points)
     rule_boxes = [
         (
             rules,
@@ -228,6 +229,7 @@ def trends(request):
         "surveys/dashboards/trends.html",
         {
             "points": points,
+            "flagged": [p for p in points if p.flagged],
             "goals": dashboards.GOALS,
             "headline_kinds": HEADLINE_KINDS,
             "rate_chart": rate_chart,

@@ -154,6 +154,64 @@ class ReopenForm(forms.Form):
     )
 
 
+class CloseForm(forms.Form):
+    """The close confirmation; with unfinished paper batches, the decision to discard them."""
+
+    discard = forms.BooleanField(
+        label=_("放弃上列未完成的纸质票批次（不计入结果）"), required=False,
+    )
+    reason = forms.CharField(
+        label=_("放弃的理由"), widget=forms.Textarea(attrs={"rows": 2}), required=False,
+        help_text=_("理由和操作人记入全程记实。"),
+    )
+
+    def __init__(self, *args, unfinished=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unfinished = list(unfinished)
+        if not self.unfinished:
+            del self.fields["discard"], self.fields["reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.unfinished:
+            cleaned["reason"] = ""
+            return cleaned
+        if not cleaned.get("discard"):
+            raise ValidationError(
+                _("还有未完成的纸质票批次：请先完成录入和核对，或勾选放弃并写明理由。"), code="paper_unfinished"
+            )
+        if len((cleaned.get("reason") or "").strip()) < 5:
+            self.add_error("reason", ValidationError(_("请写明放弃的理由（至少 5 个字）。"), code="no_reason"))
+        return cleaned
+
+
+class PublishForm(forms.Form):
+    """The publish confirmation; a written reason when the data fall short."""
+
+    acknowledge = forms.BooleanField(label=_("我已知悉数据不足，仍要发布"), required=False)
+    reason = forms.CharField(
+        label=_("仍要发布的理由"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
+        help_text=_("理由和操作人记入全程记实；历年走势中本轮会标注“数据不足”。"),
+    )
+
+    def __init__(self, *args, shortfall=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shortfall = shortfall
+        if shortfall is None or not shortfall.flagged:
+            del self.fields["acknowledge"], self.fields["reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "reason" not in self.fields:
+            cleaned["reason"] = ""
+            return cleaned
+        if not cleaned.get("acknowledge"):
+            self.add_error("acknowledge", ValidationError(_("数据不足时发布须明确确认。"), code="not_acknowledged"))
+        if len((cleaned.get("reason") or "").strip()) < 5:
+            self.add_error("reason", ValidationError(_("请写明仍要发布的理由（至少 5 个字）。"), code="no_reason"))
+        return cleaned
+
+
 class InvestigationForm(forms.Form):
     findings = forms.CharField(label=_("调查情况"), widget=forms.Textarea(attrs={"rows": 5}))
     conclusion = forms.ChoiceField(

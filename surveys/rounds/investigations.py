@@ -21,6 +21,7 @@ class BelowStandard:
     kind: str
     item: object
     investigation: Investigation | None
+    minimum: int = 0  # the round's minimum of valid answers for a reliable rating
 
     @property
     def dimension(self):
@@ -29,6 +30,18 @@ class BelowStandard:
     @property
     def pending(self):
         return self.investigation is None
+
+    @property
+    def positive_pct(self):
+        return self.dimension.positive_text
+
+    @property
+    def sample_warning(self):
+        """Why a 群众不满意单位 conclusion here rests on a rating marked unreliable, or ''."""
+        d = self.dimension
+        if not d.below_minimum:
+            return ""
+        return (_("%(name)s在“%(dimension)s”只有 %(valid)s 张有效票，少于本轮可靠评定的最少有效票 %(minimum)s 张，未达标的评定仅供参考。认定为群众不满意单位须以调查了解的事实为依据，请慎重。") % {"name": self.result.unit.name, "dimension": self.item.get_kind_display(), "valid": d.valid, "minimum": self.minimum})
 
 
 def below_standard(round_):
@@ -43,8 +56,18 @@ def below_standard(round_):
         for kind in HEADLINE_KINDS:
             if result.dimensions[kind].level is scoring.Level.BELOW:
                 item = results.items[kind]
-                rows.append(BelowStandard(result, kind, item, found.get((result.round_unit.pk, item.pk))))
+                rows.append(BelowStandard(result, kind, item, found.get((result.round_unit.pk, item.pk)),
+                                          minimum=results.policy.min_valid))
     return rows
+
+
+def below_standard_row(round_unit, item):
+    """The BelowStandard row of one unit on one headline dimension, or None if not below."""
+    return next(
+        (row for row in below_standard(round_unit.round)
+         if row.result.round_unit.pk == round_unit.pk and row.item.pk == item.pk),
+        None,
+    )
 
 
 @transaction.atomic
@@ -55,10 +78,8 @@ def investigation_record(*, round_unit, item, findings, conclusion, actor, sourc
         raise ValidationError(_("测评结束后才能记录调查结论。"), code="not_closed")
     if not item.is_headline or item.round_id != round_.pk:
         raise ValidationError(_("只能对本轮的两项总体评价记录调查结论。"), code="bad_item")
-    if not any(
-        row.result.round_unit.pk == round_unit.pk and row.item.pk == item.pk
-        for row in below_standard(round_)
-    ):
+    row = below_standard_row(round_unit, item)
+    if row is None:
         raise ValidationError(_("该单位在此维度未低于达标线，无需调查。"), code="not_below")
     if conclusion not in {c.value for c in scoring.Conclusion}:
         raise ValidationError(_("请选择调查结论。"), code="bad_conclusion")
@@ -73,10 +94,14 @@ def investigation_record(*, round_unit, item, findings, conclusion, actor, sourc
     investigation.save()
     # Not audit_change: a revision that keeps findings and conclusion is still recorded, since
     # it changes who decided and when.
+    changes = diff(before, {"findings": findings, "conclusion": conclusion})
+    if conclusion == scoring.Conclusion.SERIOUS.value and row.sample_warning:
+        # Recorded beside the conclusion: it was reached on a sample below the minimum.
+        changes["below_minimum"] = {"valid": row.dimension.valid, "minimum": row.minimum}
     audit_record(
         actor=actor, action="investigation.revise" if existing else "investigation.record",
         obj=round_unit, object_repr=f"{round_unit} · {item.get_kind_display()}", source=source,
-        changes=diff(before, {"findings": findings, "conclusion": conclusion}),
+        changes=changes,
     )
     return investigation
 

@@ -1,5 +1,10 @@
-"""Round set-up and lifecycle: draft -> open -> closed -> published (closed -> open again
-only with a written reason). Every write by staff is recorded in the audit trail."""
+"""Round set-up and lifecycle: draft -> open -> closed (sealed) -> published; closed -> open
+again only with a written reason. Every write by staff is recorded in the audit trail.
+
+Closing takes two steps that commit separately: `round_stop` stops intake, `round_seal`
+recounts every unit and seals (long at a million ballots: run as a job, see `jobs`)."""
+
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -9,16 +14,22 @@ from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEntry
 from audit.services import audit_change, audit_record
+from jobs.models import Job
+from surveys.ballots import round_intake_start, round_intake_stop, tallies_rebuild, tallies_verify
 from surveys.models import (
     Item,
     ItemKind,
+    PaperBatch,
+    PaperBatchStatus,
     RespondentCategory,
+    ResultSnapshot,
     Round,
     RoundCategory,
     RoundStatus,
     RoundUnit,
 )
 from surveys.questionnaire import HEADLINE_ITEMS, OPINION_ITEM, STANDARD_SUB_ITEMS
+from surveys.selectors import data_shortfall, round_results
 
 from . import sealing
 
@@ -29,6 +40,7 @@ ROUND_FIELDS = [
     "unknown_in_denominator", "use_weights", "min_valid_answers", "require_double_keying",
 ]
 FROZEN_MESSAGE = gettext_lazy("本轮测评已开启，问卷和评定规则已冻结，不能修改。")
+UNFINISHED_BATCH = (PaperBatchStatus.KEYING, PaperBatchStatus.RECONCILING)
 
 
 def _snapshot(round_):
@@ -234,26 +246,150 @@ def round_open(*, round_, actor, source=""):
         raise ValidationError(_("本轮测评还没有参评人员类别，不能开启。"), code="no_categories")
     if round_.items.headline().count() != len(HEADLINE_ITEMS):
         raise ValidationError(_("问卷缺少总体评价题目，不能开启。"), code="no_headline")
+    round_intake_start(round_=round_)
     return _move(round_, RoundStatus.OPEN, stamps={"opened_at": timezone.now()},
                  actor=actor, action="round.open", source=source)
 
 
+def unfinished_paper_batches(round_):
+    """Double-keyed paper batches of the round still being keyed or reconciled."""
+    return list(
+        PaperBatch.objects.filter(round_unit__round=round_, status__in=UNFINISHED_BATCH)
+        .select_related("round_unit__unit").order_by("round_unit__unit__code", "created_at", "id")
+    )
+
+
 @transaction.atomic
-def round_close(*, round_, actor, source=""):
-    """Stop accepting ballots and seal the round's ballots."""
+def round_stop(*, round_, actor, source="", discard_reason=""):
+    """Stop accepting ballots (the first half of the close); refuses while paper batches are
+    unfinished unless they are discarded with a written reason."""
     round_ = _locked_in(round_, RoundStatus.OPEN, _("只有进行中的测评可以结束。"), "not_open")
-    seal = sealing.round_seal(round_)
-    return _move(round_, RoundStatus.CLOSED, stamps={"closed_at": timezone.now(), "seal_digest": seal.digest},
-                 actor=actor, action="round.close", source=source,
-                 changes={"seal_digest": seal.digest, "seal_units": seal.units})
+    unfinished = unfinished_paper_batches(round_)
+    discarded = []
+    if unfinished:
+        discard_reason = (discard_reason or "").strip()
+        if len(discard_reason) < 5:
+            raise ValidationError(
+                _("还有未完成的纸质票批次：") + "、".join(f"{b.round_unit.unit.name}“{b.label}”（{b.get_status_display()}）"
+                                           for b in unfinished)
+                + _("。请先完成录入和核对，或写明理由（至少 5 个字）放弃这些批次后再结束。"),
+                code="paper_unfinished",
+            )
+        for batch in unfinished:
+            audit_record(actor=actor, action="paper.batch_discard", obj=batch, source=source,
+                         changes={"status": [batch.status, PaperBatchStatus.DISCARDED.value],
+                                  "reason": discard_reason})
+            discarded.append(f"{batch.round_unit.unit.name}“{batch.label}”")
+        PaperBatch.objects.filter(pk__in=[b.pk for b in unfinished]).update(status=PaperBatchStatus.DISCARDED)
+    round_intake_stop(round_=round_)  # no ballot after this, none left pending
+    changes = {"discarded_batches": discarded, "reason": discard_reason} if discarded else None
+    return _move(round_, RoundStatus.CLOSED, stamps={"closed_at": timezone.now()},
+                 actor=actor, action="round.close", source=source, changes=changes)
+
+
+def round_close(*, round_, actor, source="", discard_reason="", progress=None):
+    """Close a round: stop intake, then recount every unit and seal (`round_seal`).
+
+    The two steps commit separately: a round whose tallies differ from the recount stays
+    closed (no ballot comes in) but unsealed, until staff recount it (`round_recount`).
+    """
+    round_ = round_stop(round_=round_, actor=actor, source=source, discard_reason=discard_reason)
+    return round_seal(round_=round_, actor=actor, source=source, progress=progress)
+
+
+SEALABLE = (RoundStatus.CLOSED, RoundStatus.PUBLISHED)
+MISMATCH_ADVICE = gettext_lazy("请在测评页面使用“重新计票并封存”。")
+
+
+def round_seal(*, round_, actor, source="", progress=None):
+    """Recount a closed round and seal it: the snapshot the pages read, keyed with the seal key.
+
+    Refuses (recording the refusal) when the tallies or ballot counters differ from the
+    recount: the pages would show what the ballots do not say. A published round that has
+    no seal yet (published before seals existed) can be sealed the same way.
+    """
+    round_ = Round.objects.get(pk=round_.pk)
+    if round_.status not in SEALABLE:
+        raise ValidationError(_("只有已结束的测评可以封存。"), code="not_closed")
+    if ResultSnapshot.objects.filter(round=round_).exists():
+        raise ValidationError(_("本轮测评已经封存。"), code="sealed")
+    # Reads only, outside a transaction: intake has stopped, nothing writes to these rows.
+    state = sealing.round_state(round_, progress)
+    problems = sealing.tally_problems(state)
+    if problems:
+        audit_record(actor=actor, action="round.seal_refused", obj=round_, source=source,
+                     changes={"problems": problems[:50], "count": len(problems)})
+        raise ValidationError(
+            _("计票表与重新计数不一致，未封存：") + "；".join(problems[:5])
+            + (_("等 %(problems)s 处") % {"problems": len(problems)} if len(problems) > 5 else "") + "。" + MISMATCH_ADVICE,
+            code="tally_mismatch",
+        )
+    results, detail, parts, mac = sealing.seal_contents(state)
+    with transaction.atomic():
+        round_ = Round.objects.select_for_update().get(pk=round_.pk)
+        if round_.status not in SEALABLE or ResultSnapshot.objects.filter(round=round_).exists():
+            raise ValidationError(_("封存期间测评状态有变化，请重试。"), code="moved")
+        snapshot = ResultSnapshot.objects.create(
+            round=round_, results=results, detail=detail, parts=parts, mac=mac,
+            sealed_by=actor if getattr(actor, "pk", None) else None,
+        )
+        round_.seal_digest = mac
+        round_.save(update_fields=["seal_digest"])
+        audit_record(actor=actor, action="round.seal", obj=round_, source=source,
+                     changes={"fingerprint": snapshot.fingerprint, "seal": mac,
+                              "units": len(state.units),
+                              "ballots": sum(u.scan.ballots for u in state.units.values())})
+    return round_
+
+
+def round_recount(*, round_, actor, source="", progress=None):
+    """Repair: rebuild a closed, unsealed round's tallies and counters from its ballots
+    (recorded with what differed), then seal it."""
+    with transaction.atomic():
+        round_ = _locked_in(round_, RoundStatus.CLOSED, _("只有已结束、尚未封存的测评可以重新计票。"), "not_closed")
+        if ResultSnapshot.objects.filter(round=round_).exists():
+            raise ValidationError(_("本轮测评已经封存，不能重新计票。"), code="sealed")
+        differences = tallies_verify(round_=round_)
+        tallies_rebuild(round_=round_)
+        audit_record(actor=actor, action="round.recount", obj=round_, source=source, changes={
+            "cells": len(differences),
+            "examples": [
+                {"round_unit": ru, "item": item, "category": cat, "option": opt, "tally": kept, "recount": counted}
+                for (ru, item, cat, opt), (kept, counted) in sorted(differences.items())[:20]
+            ],
+        })
+    return round_seal(round_=round_, actor=actor, source=source, progress=progress)
+
+
+def publish_shortfall(round_):
+    """How far a round's data falls short (turnout against plan, units without data)."""
+    return data_shortfall(round_results(round_))
 
 
 @transaction.atomic
-def round_publish(*, round_, actor, source=""):
-    """Make results visible to leaders."""
+def round_publish(*, round_, actor, source="", reason=""):
+    """Make results visible to leaders. Only a sealed round whose seal record checks out; with
+    too little data (see `publish_shortfall`) only with a written reason, kept in the trail."""
     round_ = _locked_in(round_, RoundStatus.CLOSED, _("只有已结束的测评可以发布。"), "not_closed")
+    snapshot = ResultSnapshot.objects.filter(round=round_).first()
+    if snapshot is None:
+        raise ValidationError(_("本轮测评尚未封存，不能发布。请先完成封存。"), code="not_sealed")
+    broken = sealing.record_findings(snapshot, round_)
+    if broken:
+        raise ValidationError(_("封存记录核验不通过，不能发布：") + "；".join(broken) + "。", code="seal_broken")
+    shortfall = publish_shortfall(round_)
+    reason = (reason or "").strip()
+    changes = {"fingerprint": snapshot.fingerprint}
+    if shortfall.flagged:
+        if len(reason) < 5:
+            raise ValidationError(
+                _("数据不足：%(describe)s。如确需发布，请写明理由（至少 5 个字）。") % {"describe": shortfall.describe()}, code="low_data"
+            )
+        snapshot.publish_reason = reason
+        snapshot.save(update_fields=["publish_reason"])
+        changes.update({"low_data": shortfall.describe(), "reason": reason})
     return _move(round_, RoundStatus.PUBLISHED, stamps={"published_at": timezone.now()},
-                 actor=actor, action="round.publish", source=source)
+                 actor=actor, action="round.publish", source=source, changes=changes)
 
 
 @transaction.atomic
@@ -263,23 +399,49 @@ def round_reopen(*, round_, reason, actor, source=""):
     reason = (reason or "").strip()
     if len(reason) < 5:
         raise ValidationError(_("请写明重新开启的原因（至少 5 个字）。"), code="no_reason")
+    round_intake_start(round_=round_)
+    snapshot = ResultSnapshot.objects.filter(round=round_).first()
+    dropped = snapshot.fingerprint if snapshot else ""
+    if snapshot:
+        snapshot.delete()
     return _move(round_, RoundStatus.OPEN, stamps={"closed_at": None, "seal_digest": ""},
                  actor=actor, action="round.reopen", source=source,
-                 changes={"reason": reason, "seal_digest": [round_.seal_digest, ""]})
+                 changes={"reason": reason, "seal_digest": [round_.seal_digest, ""], "fingerprint": dropped})
 
 
-def round_verify(*, round_):
-    """Recompute the seal and compare it with the one kept at close (read only)."""
-    entry = (
-        AuditEntry.objects.filter(action="round.close", object_type=Round._meta.label,
-                                  object_id=str(round_.pk))
-        .order_by("-at", "-id").first()
-    )
-    sealed_units = entry.changes.get("seal_units", {}) if entry else {}
-    return sealing.compare(
-        sealed_digest=round_.seal_digest, sealed_units=sealed_units,
-        current=sealing.round_seal(round_),
-    )
+@dataclass
+class SealStatus:
+    snapshot: object  # ResultSnapshot (without its big fields) or None
+    job: object  # an unfinished lifecycle job of the round, or None
+    refusal: object  # the AuditEntry of the last refused seal since the last close, or None
+
+
+def seal_status(round_):
+    """What the round page says about the seal: its fingerprint, a job under way, a refusal."""
+    snapshot = ResultSnapshot.objects.filter(round=round_).defer("results", "detail", "parts").first()
+    job = Job.objects.unfinished().filter(kind__startswith="round.", params__round_id=round_.pk).first()
+    refusal = None
+    if snapshot is None and round_.status in SEALABLE:
+        trail = AuditEntry.objects.filter(object_type=Round._meta.label, object_id=str(round_.pk))
+        last_close = trail.filter(action="round.close").order_by("-at", "-id").first()
+        refusal = trail.filter(action="round.seal_refused").order_by("-at", "-id").first()
+        if refusal and last_close and (refusal.at, refusal.pk) < (last_close.at, last_close.pk):
+            refusal = None
+    return SealStatus(snapshot=snapshot, job=job, refusal=refusal)
+
+
+def round_verify(*, round_, actor=None, source="", progress=None):
+    """Check the seal, and the tallies against a recount; say precisely what changed.
+
+    Reads only; with an actor, the verdict is recorded in the audit trail (全程记实).
+    """
+    result = sealing.verify(round_, progress)
+    if actor is not None:
+        audit_record(actor=actor, action="round.verify", obj=round_, source=source, changes={
+            "intact": result.intact, "sealed": result.sealed, "fingerprint": result.fingerprint,
+            "findings": result.findings[:50],
+        })
+    return result
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/settings/", setup.round_settings, name="settings"),
     path("<int:pk>/open/", lifecycle.round_open, name="open"),
     path("<int:pk>/close/", lifecycle.round_close, name="close"),
+    path("<int:pk>/seal/", lifecycle.round_seal, name="seal"),
     path("<int:pk>/publish/", lifecycle.round_publish, name="publish"),
     path("<int:pk>/reopen/", lifecycle.round_reopen, name="reopen"),
     path("<int:pk>/verify/", lifecycle.round_verify, name="verify"),

@@ -37,7 +37,6 @@ def log_in(page, live_server, username):
 
 
 def test_leader_reads_overview_unit_and_trends(live_server, page, tmp_path):
-    dashboards.cache_clear()
     data = factories.reported_city()
     earlier = factories.round_(data["units"], year=2025)
     for ru in earlier.round_units.all():

@@ -20,6 +20,7 @@ def log_in(page, live_server, username):
 
 def test_staff_download_the_round_report_and_a_units_feedback(live_server, page, tmp_path):
     data = factories.reported_city()
+    factories.close(data["round"])  # an open round has no files
     factories.staff(username="wang")
     log_in(page, live_server, "wang")
     page.click("text=报表下载")

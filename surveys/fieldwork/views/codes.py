@@ -142,7 +142,11 @@ def questionnaire_url(request):
 
 
 def _usable(batch):
-    return [code for code, status in batch_codes(batch) if code and status == CodeStatus.UNUSED]
+    """Every readable code of a batch that is not void: never filtered by use while the round
+    is open, or the slips printed before and after a submission would name its code."""
+    if batch.voided_at:
+        return []
+    return [code for code, status in batch_codes(batch) if code and status != CodeStatus.VOID]
 
 
 @staff_required
@@ -171,11 +175,18 @@ def batch_codes_xlsx(request, pk):
     sheet = book.active
     sheet.title = _("测评码")
     sheet.append([batch.round_unit.round.name, batch.round_unit.unit.name, _("第 %(pk)s 批") % {"pk": batch.pk}])
-    sheet.append([_("序号"), _("测评码"), _("填写地址"), _("状态")])
+    sheet.append([_("共 %(size)s 个，已使用 %(codes_used)s 个，已作废 %(codes_void)s 个") % {"size": batch.size, "codes_used": batch.codes_used, "codes_void": batch.codes_void}])
+    rows = batch_codes(batch)
+    # Until the round closes the list shows no status per code, only the batch's counts.
+    with_status = batch.round_unit.round.status not in ACTIVE
+    if not with_status:
+        sheet.append([_("测评结束前不显示每个测评码是否已使用。")])
+    sheet.append([_("序号"), _("测评码"), _("填写地址"), *([_("状态")] if with_status else [])])
     labels = {value: str(label) for value, label in CodeStatus.choices}
-    for number, (code, status) in enumerate(batch_codes(batch), start=1):
+    for number, (code, status) in enumerate(rows, start=1):
         shown = codes.display(code) if code else _("（无法解密）")
-        sheet.append([number, shown, f"{base}?code={shown}" if code else "", labels[status]])
+        link = f"{base}?code={shown}" if code else ""
+        sheet.append([number, shown, link, *([labels[status]] if with_status else [])])
     for letter, width in (("A", 8), ("B", 18), ("C", 60), ("D", 10)):
         sheet.column_dimensions[letter].width = width
     out = io.BytesIO()

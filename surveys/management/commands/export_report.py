@@ -4,14 +4,20 @@ from django.core.management.base import BaseCommand, CommandError
 
 from audit.services import audit_record
 from surveys.models import Round
+from surveys.reports.availability import files_refusal
 from surveys.reports.round_report import build_round_report
 
 
 def get_round(pk):
+    """The round to export; refused while it is open (surveys/reports/availability.py)."""
     try:
-        return Round.objects.get(pk=pk)
+        round_ = Round.objects.get(pk=pk)
     except Round.DoesNotExist:
         raise CommandError(f"没有编号为 {pk} 的测评轮次。") from None
+    refusal = files_refusal(round_)
+    if refusal:
+        raise CommandError(refusal)
+    return round_
 
 
 def record(round_, file, path, **extra):

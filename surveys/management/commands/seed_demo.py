@@ -5,7 +5,7 @@ seed makes the demo the same every time.
 """
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import Group, User
@@ -28,12 +28,12 @@ from surveys.models import (
     Investigation,
     ItemKind,
     RespondentCategory,
+    ResultSnapshot,
     Round,
     RoundStatus,
     RoundUnit,
 )
-from surveys.rounds import sealing
-from surveys.rounds.services import round_create
+from surveys.rounds.services import round_close, round_create, round_publish
 from surveys.selectors import round_results
 from units.models import Unit, UnitGroup, UnitKind
 
@@ -154,9 +154,14 @@ class DemoCity:
 
     def _past_round(self, year, index):
         opens = datetime(year, 12, 1, 9, tzinfo=TZ)
-        round_ = self._round(year, RoundStatus.CLOSED, opens, opens + timedelta(days=14))
+        closes = opens + timedelta(days=14)
+        round_ = self._round(year, RoundStatus.CLOSED, opens, closes)
+        Round.objects.filter(pk=round_.pk).update(status=RoundStatus.OPEN, opened_at=opens)
         self._ballots(round_, index, share=self.rng.uniform(0.85, 0.98), day=opens.date())
         staff = User.objects.get(username="staff")
+        # Closed and sealed through the same services as a real round, so verify_round
+        # checks every demo round like any other.
+        round_close(round_=round_, actor=staff, source="演示数据")
         # Investigations: every below-standard unit concluded, except two in the latest year.
         results = round_results(round_)
         pending_left = 2 if year == PAST_YEARS[-1] else 0
@@ -176,13 +181,13 @@ class DemoCity:
                     decided_by=staff,
                     decided_at=opens + timedelta(days=30),
                 )
+        round_publish(round_=round_, actor=staff, source="演示数据")
+        # The demo's history happened years ago: date the steps accordingly (the dates are
+        # not part of the seal).
         Round.objects.filter(pk=round_.pk).update(
-            seal_digest=sealing.round_seal(round_).digest,
-            status=RoundStatus.PUBLISHED,
-            opened_at=opens,
-            closed_at=opens + timedelta(days=14),
-            published_at=opens + timedelta(days=40),
+            opened_at=opens, closed_at=closes, published_at=opens + timedelta(days=40),
         )
+        ResultSnapshot.objects.filter(round=round_).update(sealed_at=closes)
 
     def _open_round(self, index):
         now = timezone.now()
@@ -246,7 +251,7 @@ class DemoCity:
         return 4
 
     def _codes(self, round_unit, issued, used, sealed):
-        batch = CodeBatch.objects.create(round_unit=round_unit, size=issued)
+        batch = CodeBatch.objects.create(round_unit=round_unit, size=issued, codes_used=used)
         rows = []
         for index in range(issued):
             code = codes.generate()

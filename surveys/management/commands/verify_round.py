@@ -1,4 +1,5 @@
-"""Recompute a round's seal and say whether any ballot was added, changed or removed."""
+"""Check a sealed round: its seal, rules, ballots, counters, tallies (against a recount) and
+snapshot; say precisely what changed. The same check as the 核验封存 button."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -7,7 +8,7 @@ from surveys.rounds.services import round_verify
 
 
 class Command(BaseCommand):
-    help = "核验测评轮次的封存摘要（exit code 1 when ballots changed since the close）."
+    help = "核验测评轮次的封存（exit code 1 when anything changed since the seal）."
 
     def add_arguments(self, parser):
         parser.add_argument("round_id", type=int)
@@ -17,10 +18,17 @@ class Command(BaseCommand):
             round_ = Round.objects.get(pk=round_id)
         except Round.DoesNotExist as exc:
             raise CommandError(f"没有编号为 {round_id} 的测评轮次。") from exc
-        result = round_verify(round_=round_)
-        self.stdout.write(f"{round_}\n封存摘要：{result.sealed or '（未封存）'}\n当前摘要：{result.current}")
+
+        def progress(done, total, message):
+            if options["verbosity"] > 1:
+                self.stderr.write(message)
+
+        result = round_verify(round_=round_, progress=progress)
         if not result.sealed:
             raise CommandError("本轮测评尚未封存。")
+        self.stdout.write(f"{round_}\n封存指纹：{result.fingerprint}（封存于 {result.sealed_at:%Y-%m-%d %H:%M}）")
         if not result.intact:
+            for finding in result.findings:
+                self.stdout.write(f"  - {finding}")
             raise CommandError(result.summary())
         self.stdout.write(self.style.SUCCESS(result.summary()))

@@ -45,9 +45,10 @@ def investigation_record(request, pk, round_unit_pk, kind):
         else:
             messages.success(request, _("已记录%(unit)s“%(dimension)s”的调查结论。") % {"unit": round_unit.unit, "dimension": item.get_kind_display()})
             return redirect("rounds:investigations", pk=pk)
+    row = services.below_standard_row(round_unit, item) if round_unit.round.status in services.RESULTS_STATUSES else None
     return render(request, "surveys/rounds/investigation_form.html", {
         "round": round_unit.round, "round_unit": round_unit, "item": item, "form": form,
-        "existing": existing,
+        "existing": existing, "row": row,
     })
 
 
@@ -60,8 +61,8 @@ def round_unit_detail(request, pk, round_unit_pk):
     round_ = round_unit.round
     result = None
     if round_.status in services.RESULTS_STATUSES:
-        result = next((r for r in round_results(round_, groups=[round_unit.unit.group]).units
-                       if r.round_unit.pk == round_unit.pk), None)
+        # The whole round: the unit's group as at the close may differ from its group now.
+        result = next((r for r in round_results(round_).units if r.round_unit.pk == round_unit.pk), None)
     rectifications = Rectification.objects.filter(round_unit__unit=round_unit.unit).select_related(
         "round_unit__round")
     return render(request, "surveys/rounds/round_unit_detail.html", {

@@ -174,4 +174,5 @@ def round_detail(request, pk):
         "round": round_, "round_units": round_units, "totals": totals, "steps": STEPS,
         "categories": round_.round_categories.select_related("category"),
         "items": round_.items.all(), "statuses": RoundStatus,
+        "seal": services.seal_status(round_),
     })

@@ -59,10 +59,31 @@ def test_code_counts_per_unit(city):
     r = city["round"]
     first, second = list(r.round_units.all()[:2])
     batch, plain = codes_issue(round_unit=first, size=5, actor=factories.staff())
-    AccessCode.objects.filter(digest=codes.digest(plain[0])).update(status=CodeStatus.USED)
+    factories.cast(plain[0], r)
     codes_issue(round_unit=first, size=2, actor=factories.staff())
     void_batch, _ = codes_issue(round_unit=second, size=3, actor=factories.staff())
     codes_void(batch=void_batch, actor=factories.staff())
     counts = {ru.pk: (ru.codes_issued, ru.codes_used, ru.codes_void) for ru in code_counts(r.round_units.all())}
     assert counts[first.pk] == (7, 1, 0)
     assert counts[second.pk] == (3, 0, 3)
+    batch.refresh_from_db()
+    assert (batch.size, batch.codes_used, batch.codes_void, batch.codes_unused) == (5, 1, 0, 4)
+
+
+def test_code_counts_read_batches_not_codes(city, django_assert_num_queries):
+    r = city["round"]
+    for ru in r.round_units.all():
+        codes_issue(round_unit=ru, size=30, actor=factories.staff())
+    with django_assert_num_queries(1):
+        rows = list(code_counts(r.round_units.all()))
+    assert sum(row.codes_issued for row in rows) == 30 * len(rows)
+
+
+def test_voiding_after_use_counts_each_code_once(city):
+    r = city["round"]
+    ru = r.round_units.first()
+    batch, plain = codes_issue(round_unit=ru, size=4, actor=factories.staff())
+    factories.cast(plain[0], r)
+    assert codes_void(batch=batch, actor=factories.staff(), reason="遗失") == 3
+    batch.refresh_from_db()
+    assert (batch.codes_used, batch.codes_void, batch.codes_unused) == (1, 3, 0)

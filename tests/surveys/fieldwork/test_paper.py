@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from surveys.ballots import tallies_verify
+from surveys.ballots import ballots_mix, tallies_verify
 from surveys.fieldwork.services import (
     paper_batch_close_keying,
     paper_batch_count,
@@ -11,7 +11,7 @@ from surveys.fieldwork.services import (
     paper_batch_differences,
     paper_entry_key,
 )
-from surveys.models import Ballot, Channel, ItemKind, PaperBatchStatus, PaperEntry, Round
+from surveys.models import Ballot, Channel, ItemKind, PaperBatchStatus, PaperEntry, PendingBallot, Round
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +50,8 @@ def test_single_keying_counts_each_ballot_and_shows_running_count(keyer, city):
     assert response.status_code == 302 and response.url == url
     assert "已录入 <strong id=\"count\">1</strong> 张" in keyer.get(url).content.decode()
     keyer.post(url, keyed(r, 1))
+    assert PendingBallot.objects.filter(round_unit=ru).count() == 2  # counted at the next mix
+    ballots_mix(round_unit=ru, minimum=1)
     assert Ballot.objects.filter(round_unit=ru, channel=Channel.PAPER).count() == 2
     # 收回 ≤ 发出: a third ballot is refused with a clear message, nothing stored.
     over = keyer.post(url, keyed(r, 1))
@@ -68,7 +70,7 @@ def test_single_keying_validation_keeps_choices(keyer, city):
     del data[f"item_{factories.headline(r, ItemKind.CONDUCT).pk}"]
     response = keyer.post(reverse("fieldwork:paper_key", args=[ru.pk]), data)
     assert response.status_code == 400 and "请回答" in response.content.decode()
-    assert not Ballot.objects.exists()
+    assert not Ballot.objects.exists() and not PendingBallot.objects.exists()
 
 
 def test_single_keying_is_refused_when_double_keying_is_required(keyer, city):

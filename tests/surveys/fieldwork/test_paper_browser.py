@@ -5,6 +5,7 @@ import os
 import pytest
 
 from surveys.fieldwork.services import codes_issue
+from surveys.ballots import ballots_mix
 from surveys.models import Ballot, Channel, ItemKind
 from tests import factories
 
@@ -35,6 +36,7 @@ def test_keying_with_number_keys_and_enter(live_server, page, tmp_path):
     page.keyboard.press("Enter")
     page.wait_for_selector("text=已录入纸质票 1 张")
     assert page.locator("#count").inner_text() == "1"
+    ballots_mix(round_unit=ru, minimum=1)  # counted with its unit's next mix batch
     ballot = Ballot.objects.get()
     assert ballot.channel == Channel.PAPER and ballot.category.name == "群众"
     options = dict(ballot.answers.values_list("item__kind", "option").order_by("item__order")[:2])

@@ -60,30 +60,57 @@ def test_issue_codes_from_the_browser(staff_client, city):
 def test_slips_show_qr_code_text_and_are_recorded(staff_client, city):
     ru = city["round"].round_units.select_related("unit", "round").first()
     batch, plain = codes_issue(round_unit=ru, size=3, actor=staff_client.user)
-    AccessCode.objects.filter(digest=codes.digest(plain[0])).update(status=CodeStatus.USED)
+    before = staff_client.get(reverse("fieldwork:slips", args=[batch.pk])).content.decode()
+    factories.cast(plain[0], ru.round)
     body = staff_client.get(reverse("fieldwork:slips", args=[batch.pk])).content.decode()
-    assert body.count('class="slip"') == 2  # used codes are not printed again
-    assert codes.display(plain[1]) in body and codes.display(plain[0]) not in body
+    # While the round is open the slips say nothing of use: printed before and after a
+    # submission, they are the same sheet.
+    assert body.count('class="slip"') == 3 and before.count('class="slip"') == 3
+    assert codes.display(plain[0]) in body and codes.display(plain[1]) in body
     assert body.count("<svg") >= 2 and ru.unit.name in body and ru.round.name in body
     assert "testserver/s/" in body
     # The QR encodes the questionnaire's absolute URL with the code filled in.
     link = f"http://testserver/s/?code={codes.display(plain[1])}"
     assert segno.make(link, error="m").svg_inline(scale=3, border=2) in body
     assert "http://" not in body.split('class="slips"')[1].replace("http://www.w3.org", "")
-    entry = AuditEntry.objects.get(action="codes.print")
+    entry = AuditEntry.objects.filter(action="codes.print").order_by("-id").first()
     assert entry.actor == staff_client.user and entry.object_id == str(batch.pk)
 
 
 def test_code_list_xlsx_and_recorded(staff_client, city):
     ru = city["round"].round_units.first()
     batch, plain = codes_issue(round_unit=ru, size=5, actor=staff_client.user)
+    factories.cast(plain[0], ru.round)
     response = staff_client.get(reverse("fieldwork:codes_xlsx", args=[batch.pk]))
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     sheet = load_workbook(io.BytesIO(response.content)).active
-    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    top = list(sheet.iter_rows(max_row=4, values_only=True))
+    assert "共 5 个，已使用 1 个，已作废 0 个" in top[1][0]  # the batch's counts only
+    assert top[3][:3] == ("序号", "测评码", "填写地址") and len([v for v in top[3] if v]) == 3
+    rows = list(sheet.iter_rows(min_row=5, values_only=True))
     assert sorted(r[1] for r in rows) == sorted(codes.display(c) for c in plain)
-    assert all(r[2] == f"http://testserver/s/?code={r[1]}" and r[3] == "未使用" for r in rows)
+    assert all(r[2] == f"http://testserver/s/?code={r[1]}" for r in rows)
+    assert not {"未使用", "已使用"} & {v for r in rows for v in r}  # no status per code while open
     assert AuditEntry.objects.filter(action="codes.download", object_id=str(batch.pk)).count() == 1
+
+
+def test_code_list_shows_each_status_once_the_round_is_closed(staff_client, city):
+    from surveys.ballots import round_intake_stop
+
+    r = city["round"]
+    ru = r.round_units.first()
+    batch, plain = codes_issue(round_unit=ru, size=3, actor=staff_client.user)
+    factories.cast(plain[0], r)
+    round_intake_stop(round_=r)
+    r.__class__.objects.filter(pk=r.pk).update(status=RoundStatus.CLOSED)
+    sheet = load_workbook(io.BytesIO(
+        staff_client.get(reverse("fieldwork:codes_xlsx", args=[batch.pk])).content
+    )).active
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    assert rows[0] == ("序号", "测评码", "填写地址", "状态")
+    status = {r[1]: r[3] for r in rows[1:]}
+    assert status[codes.display(plain[0])] == "已使用"
+    assert sorted(status.values()) == ["已使用", "未使用", "未使用"]
 
 
 def test_void_batch_from_the_browser(staff_client, city):

@@ -19,7 +19,9 @@ STAMPED = {"生成时间", "生成人"}
 
 @pytest.fixture
 def data():
-    return factories.reported_city()
+    data = factories.reported_city()
+    factories.close(data["round"])  # files of an open round never leave the server
+    return data
 
 
 def body(response):
@@ -79,6 +81,14 @@ def test_export_ballots_xlsx_and_csv_match_the_downloads(data, staff_client, tmp
     download = body(staff_client.get(reverse("reports:ballots_xlsx", args=[r.pk])))
     assert contents(xlsx) == contents(io.BytesIO(download))
     assert csv_.read_bytes() == body(staff_client.get(reverse("reports:ballots_csv", args=[r.pk])))
+
+
+def test_commands_refuse_an_open_round(tmp_path):
+    r = factories.reported_city()["round"]
+    for command in ("export_report", "export_feedback", "export_ballots"):
+        with pytest.raises(CommandError, match="进行中"):
+            call_command(command, str(r.pk), str(tmp_path / "x.xlsx"))
+    assert not list(tmp_path.iterdir())
 
 
 def test_commands_refuse_unknown_rounds_units_and_formats(data, tmp_path):

@@ -3,9 +3,11 @@ from collections import Counter
 import pytest
 from django.core.management import call_command
 
+from audit.models import AuditEntry
 from surveys import scoring
 from surveys.ballots import tallies_verify
 from surveys.models import AccessCode, Ballot, Round, RoundStatus, Tally
+from surveys.rounds.services import round_verify
 from surveys.selectors import round_results
 from units.models import Unit, UnitKind
 
@@ -39,6 +41,12 @@ def test_seed_demo_builds_a_believable_city_once(capsys):
     positives = []
     for r in rounds[:3]:
         assert tallies_verify(round_=r) == {}
+        # Sealed through the same services as a real round: the trail holds the close and the
+        # seal, and verify_round finds every demo round intact.
+        assert {"round.close", "round.seal", "round.publish"} <= set(
+            AuditEntry.objects.filter(object_id=str(r.pk), object_type="surveys.Round").values_list("action", flat=True)
+        )
+        assert round_verify(round_=r).intact, round_verify(round_=r).findings
         results = round_results(r)
         finals = Counter(u.final for u in results.units)
         assert finals[scoring.FinalClass.SATISFIED] and finals[scoring.FinalClass.BASIC]

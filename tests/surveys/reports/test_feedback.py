@@ -118,3 +118,20 @@ def test_zip_holds_one_workbook_per_unit(data, django_assert_max_num_queries):
         assert names == [feedback_filename(data["round"], x.unit) for x in ctx.units]
         wb = openpyxl.load_workbook(io.BytesIO(archive.read(names[0])))
         assert wb["说明"]["B3"].value == ctx.units[0].unit.name
+
+
+def test_feedback_prints_the_seal_fingerprint_and_the_names_of_the_close(data):
+    from surveys.rounds.services import round_close
+    from units.models import Unit
+
+    r = data["round"]
+    unit = data["units"][1]
+    round_close(round_=r, actor=factories.staff())
+    r.refresh_from_db()
+    Unit.objects.filter(pk=unit.pk).update(name="封存后改名")
+    ctx = feedback_context(r, unit=unit)
+    [result] = ctx.units
+    wb = read(ctx, result)
+    notes = {row[0]: row[1] for row in wb["说明"].iter_rows(min_row=3, values_only=True)}
+    assert notes["封存指纹"] == r.snapshot.fingerprint and notes["单位"] == "主城2区"
+    assert all(r.snapshot.fingerprint in ws.HeaderFooter.oddFooter.left.text for ws in wb)

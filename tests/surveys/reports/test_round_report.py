@@ -9,6 +9,7 @@ from surveys import scoring
 from surveys.breakdowns import ALL_MERGED_NOTE, OTHER_LABEL
 from surveys.models import HEADLINE_KINDS, ItemKind
 from surveys.reports.round_report import DIMENSION_SHORT, SHEETS, build_round_report
+from surveys.rounds.services import round_close
 from surveys.selectors import round_results
 from tests import factories
 
@@ -163,7 +164,7 @@ def test_notes_state_the_policy(data):
     assert notes["测评轮次"] == r.name
     assert notes["生成人"] == "王"
     assert notes["有效票"].startswith("“不了解”计入有效票")
-    assert notes["封存摘要"] == "未封存"
+    assert notes["封存指纹"] == "未封存"
     assert "较低" in notes["综合评定"]
     assert "少于 30 " in notes["最少样本"]
     assert "≥ 80%" in notes["等次线"] and "≥ 70% 且 < 80%" in notes["等次线"] and "满意率 > 不满意率" in notes["等次线"]
@@ -174,12 +175,16 @@ def test_notes_state_the_policy(data):
 def test_notes_follow_the_round_settings(db):
     units = [factories.unit()]
     r = factories.round_(units, unknown_in_denominator=False)
-    r.seal_digest = "ab" * 32
-    r.save()
+    factories.ballots(r.round_units.get(), [1, 2])
+    round_close(round_=r, actor=factories.staff())
+    r.refresh_from_db()
     wb = build(r)
     notes = {row[0]: row[1] for row in wb["说明"].iter_rows(min_row=3, values_only=True)}
     assert notes["有效票"].startswith("“不了解”不计入有效票")
-    assert notes["封存摘要"] == "ab" * 32
+    # The fingerprint is printed on the 说明 sheet and in every sheet's footer.
+    assert notes["封存指纹"] == r.snapshot.fingerprint
+    assert "结果快照" in notes["数据来源"]
+    assert all(r.snapshot.fingerprint in ws.HeaderFooter.oddFooter.left.text for ws in wb)
 
 
 def test_opinions_are_neutralized_and_never_formulas(data):

@@ -49,8 +49,26 @@ def test_anonymous_users_go_to_login_and_others_get_403(client, data):
         assert client.get(url).status_code == 403
 
 
-def test_staff_download_every_file_of_an_open_round(client, data):
+def test_no_file_of_an_open_round_leaves_the_server(client, data):
     r, unit = data["round"], data["units"][0]
+    staff = factories.staff()
+    client.force_login(staff)
+    index = client.get(reverse("reports:index")).content.decode()
+    assert r.name in index and reverse("reports:round_report", args=[r.pk]) not in index
+    assert "测评结束后可以下载" in index
+    for url in urls(r, unit):
+        response = client.get(url)
+        assert response.status_code == 409
+        assert "仍在进行中" in response.content.decode()
+        assert "attachment" not in response.get("Content-Disposition", "")
+    assert not AuditEntry.objects.filter(action="download report").exists()
+    page = client.get(reverse("reports:round", args=[r.pk])).content.decode()
+    assert "仍在进行中" in page and 'data-download="unit_feedback"' not in page
+
+
+def test_staff_download_every_file_of_a_closed_round(client, data):
+    r, unit = data["round"], data["units"][0]
+    factories.close(r)
     staff = factories.staff()
     client.force_login(staff)
     index = client.get(reverse("reports:index")).content.decode()

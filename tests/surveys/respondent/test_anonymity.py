@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from audit.models import AuditEntry
 from surveys import codes
-from surveys.models import AccessCode, Answer, Ballot, ItemKind
+from surveys.ballots import ballots_mix
+from surveys.models import AccessCode, Answer, Ballot, ItemKind, PendingBallot, Tally, UnknownCodeCount
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +25,9 @@ def test_ballot_and_answer_tables_have_no_linking_columns():
     assert sorted(columns(Ballot)) == sorted(["id", "round_unit_id", "category_id", "channel", "cast_on", "opinion"])
     assert sorted(columns(Answer)) == sorted(["id", "ballot_id", "item_id", "option"])
     assert sorted(columns(AccessCode)) == sorted(["id", "batch_id", "round_unit_id", "digest", "sealed", "status"])
+    # A pending ballot is its unit and a sealed blob: no day, no time, no code.
+    assert sorted(columns(PendingBallot)) == sorted(["id", "round_unit_id", "sealed"])
+    assert sorted(columns(UnknownCodeCount)) == sorted(["id", "period", "client", "count"])
     for name in columns(Ballot) + columns(Answer):
         assert not any(word in name for word in FORBIDDEN if name not in ("id",)), name
 
@@ -47,13 +51,19 @@ def test_a_submitted_ballot_holds_nothing_of_its_code_or_client(client, city):
         HTTP_USER_AGENT=agent,
     )
     assert response.status_code == 302
+    pending = PendingBallot.objects.get()
+    for secret in (code, codes.display(code), codes.digest(code), ip, agent):
+        assert secret.encode() not in bytes(pending.sealed)
+    ballots_mix(round_unit=r.round_units.first(), minimum=1)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT * FROM {Ballot._meta.db_table}")
         rows = cursor.fetchall()
         cursor.execute(f"SELECT * FROM {Answer._meta.db_table}")
         rows += cursor.fetchall()
+        cursor.execute(f"SELECT * FROM {Tally._meta.db_table}")
+        rows += cursor.fetchall()
     stored = " ".join(str(v) for row in rows for v in row)
-    assert len(rows) == 3
+    assert len(rows) == 5
     for secret in (code, codes.display(code), codes.digest(code), ip, agent, "TestPhone"):
         assert secret not in stored
     ballot = Ballot.objects.get()
@@ -77,5 +87,6 @@ def test_ballots_never_exceed_codes_issued(client, city):
     }
     for code in issued * 2:
         client.post(reverse("respondent:start"), {**data, "code": code})
+    ballots_mix(round_unit=ru, minimum=1)
     ru.refresh_from_db()
     assert ru.online_ballots == Ballot.objects.filter(round_unit=ru).count() == len(issued)

@@ -6,7 +6,8 @@ import pytest
 from django.core.cache import cache
 
 from surveys import codes
-from surveys.models import AccessCode, Ballot, CodeStatus
+from surveys.ballots import ballots_mix
+from surveys.models import AccessCode, Ballot, CodeStatus, PendingBallot
 from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -54,13 +55,15 @@ def test_phone_respondent_answers_without_javascript(live_server, phone, tmp_pat
     assert selection.get_by_label("满意", exact=True).is_checked()
     assert phone.input_value("textarea[name=opinion]") == "希望公开更多信息"
     shot(phone, tmp_path, "respondent-error.png")
-    assert not Ballot.objects.exists()
+    assert not PendingBallot.objects.exists()
 
     conduct = phone.get_by_role("group", name="防治用人不正之风", exact=False)
     conduct.get_by_label("基本满意", exact=True).check()
     phone.click("button[type=submit]")
     assert "您的测评票已计入" in phone.content()
     shot(phone, tmp_path, "respondent-thanks.png")
+    assert PendingBallot.objects.count() == 1  # counted with its unit's next mix batch
+    ballots_mix(round_unit=ru, minimum=1)
     ballot = Ballot.objects.get()
     assert ballot.opinion == "希望公开更多信息" and ballot.answers.count() == 2
     assert AccessCode.objects.get().status == CodeStatus.USED

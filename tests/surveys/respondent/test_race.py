@@ -5,7 +5,8 @@ import threading
 import pytest
 from django.db import connection
 
-from surveys.models import AccessCode, Ballot, CodeStatus
+from surveys.ballots import ballots_mix
+from surveys.models import AccessCode, Ballot, CodeStatus, PendingBallot
 from surveys.respondent.services import CodeRefused, ballot_cast_online
 from tests import factories
 
@@ -40,6 +41,8 @@ def test_one_code_many_threads_one_ballot():
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["stored"] + ["used"] * (THREADS - 1)
+    assert PendingBallot.objects.filter(round_unit=ru).count() == 1
+    ballots_mix(round_unit=ru, minimum=1)
     assert Ballot.objects.filter(round_unit=ru).count() == 1
     ru.refresh_from_db()
     assert ru.online_ballots == 1

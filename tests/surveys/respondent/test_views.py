@@ -7,8 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from surveys import codes
+from surveys.ballots import ballots_mix
 from surveys.fieldwork.services import codes_void
-from surveys.models import AccessCode, Ballot, CodeStatus, ItemKind, Round, RoundStatus
+from surveys.models import AccessCode, Ballot, CodeStatus, ItemKind, PendingBallot, Round, RoundStatus
 from surveys.respondent.services import REFUSALS
 from tests import factories
 
@@ -68,6 +69,9 @@ def test_submission_counts_once_and_consumes_the_code(client, setup):
     data = post_data(r, codes.display(code), option="2", opinion="希望更加公开", **{f"item_{sub.pk}": ""})
     response = client.post(URL, data)
     assert response.status_code == 302 and response.url == reverse("respondent:thanks")
+    assert AccessCode.objects.get(digest=codes.digest(code)).status == CodeStatus.SPENT
+    assert PendingBallot.objects.filter(round_unit=ru).count() == 1
+    ballots_mix(round_unit=ru, minimum=1)
     ballot = Ballot.objects.get()
     assert ballot.channel == "online" and ballot.opinion == "希望更加公开"
     assert sorted(ballot.answers.values_list("option", flat=True)) == [2, 2]  # sub-item abstained
@@ -79,7 +83,35 @@ def test_submission_counts_once_and_consumes_the_code(client, setup):
 
     again = client.post(URL, data).content.decode()
     assert str(REFUSALS["used"]) in again
-    assert Ballot.objects.count() == 1
+    assert Ballot.objects.count() == 1 and not PendingBallot.objects.exists()
+    ru.refresh_from_db()
+    assert ru.online_ballots == 1
+
+
+def test_a_spent_code_is_refused_as_used(client, setup):
+    r, code = setup["round"], setup["codes"][0]
+    assert client.post(URL, post_data(r, code)).status_code == 302
+    assert AccessCode.objects.get(digest=codes.digest(code)).status == CodeStatus.SPENT
+    assert str(REFUSALS["used"]) in client.get(URL, {"code": code}).content.decode()
+    assert str(REFUSALS["used"]) in client.post(URL, post_data(r, code)).content.decode()
+    assert PendingBallot.objects.count() == 1
+
+
+def test_a_close_between_reading_the_code_and_casting_refuses_and_keeps_nothing(client, setup):
+    from surveys.ballots import round_intake_stop
+
+    r, ru, code = setup["round"], setup["ru"], setup["codes"][0]
+    from surveys.respondent.services import ballot_cast_online, code_check
+
+    checked = code_check(code)  # the page was shown while the round was open
+    round_intake_stop(round_=r)
+    with pytest.raises(Exception) as excinfo:
+        ballot_cast_online(code=code, round_unit=checked, category=factories.category(),
+                           answers=factories.online_answers(r))
+    assert getattr(excinfo.value, "reason", None) == "closed"
+    assert AccessCode.objects.get(digest=codes.digest(code)).status == CodeStatus.UNUSED
+    ru.refresh_from_db()
+    assert ru.online_ballots == 0 and not PendingBallot.objects.exists()
 
 
 def test_validation_error_keeps_every_choice(client, setup):
@@ -171,3 +203,43 @@ def test_respondent_pages_use_no_session(client, setup):
     from django.contrib.sessions.models import Session
 
     assert not Session.objects.exists()
+
+
+def test_the_questionnaire_names_its_unit_and_the_write_checks_the_code(client, setup, city):
+    r, ru, code = setup["round"], setup["ru"], setup["codes"][0]
+    page = client.get(URL, {"code": code}).content.decode()
+    assert f'name="unit" value="{ru.pk}"' in page
+    assert client.post(URL, {**post_data(r, code), "unit": ru.pk}).status_code == 302
+    assert PendingBallot.objects.filter(round_unit=ru).count() == 1
+    # A page that names another unit than the code's (tampered, or stale) stores nothing.
+    other = r.round_units.exclude(pk=ru.pk).first()
+    other_code = factories.access_codes(other, 1)[0]
+    client.get(URL, {"code": other_code})  # this process now knows the other unit too
+    body = client.post(URL, {**post_data(r, setup["codes"][1]), "unit": other.pk}).content.decode()
+    assert str(REFUSALS["stale"]) in body
+    assert AccessCode.objects.get(digest=codes.digest(setup["codes"][1])).status == CodeStatus.UNUSED
+    # An unknown code posted with a known unit is still an unknown code.
+    unknown = codes.display(codes.generate())
+    assert str(REFUSALS["unknown"]) in client.post(URL, {**post_data(r, unknown), "unit": ru.pk}).content.decode()
+
+
+def test_the_time_window_is_checked_by_the_write(client, setup):
+    r, ru, code = setup["round"], setup["ru"], setup["codes"][0]
+    client.get(URL, {"code": code})  # the page was shown in time
+    Round.objects.filter(pk=r.pk).update(closes_at=timezone.now() - timedelta(seconds=1),
+                                         opens_at=timezone.now() - timedelta(days=2))
+    body = client.post(URL, {**post_data(r, code), "unit": ru.pk}).content.decode()
+    assert str(REFUSALS["closed"]) in body
+    assert not PendingBallot.objects.exists()
+    assert AccessCode.objects.get(digest=codes.digest(code)).status == CodeStatus.UNUSED
+
+
+def test_the_fast_path_refuses_what_the_form_refuses(client, setup):
+    r, ru, code = setup["round"], setup["ru"], setup["codes"][0]
+    client.get(URL, {"code": code})
+    for bad in ({"category": "99999"}, {f"item_{factories.headline(r).pk}": "9"},
+                {f"item_{factories.headline(r).pk}": ""}, {"opinion": "意" * 1001}):
+        body = client.post(URL, {**post_data(r, code), "unit": ru.pk, **bad}).content.decode()
+        assert "提交未成功" in body
+    assert not PendingBallot.objects.exists()
+    assert AccessCode.objects.get(digest=codes.digest(code)).status == CodeStatus.UNUSED

@@ -10,7 +10,7 @@ from fractions import Fraction
 import pytest
 
 from surveys import scoring
-from surveys.ballots import ballot_submit
+from surveys.ballots import ballot_submit, ballots_mix
 from surveys.breakdowns import ALL_MERGED_NOTE
 from surveys.models import Channel, ItemKind, Rectification, Round, RoundStatus
 from surveys.results import dashboards
@@ -20,11 +20,6 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture(autouse=True)
-def fresh_results():
-    """Rated results are kept per process; each test starts without them."""
-    dashboards.cache_clear()
 
 SELECTION = ItemKind.SELECTION
 
@@ -155,6 +150,7 @@ def test_opinions_newest_day_last():
     for text, day in [("乙 今天", today), ("甲 前天", today - timedelta(days=2)), ("丙 昨天", today - timedelta(days=1))]:
         ballot_submit(round_unit=ru, category=factories.category(), channel=Channel.ONLINE,
                       answers={selection.pk: 1, factories.headline(r, ItemKind.CONDUCT).pk: 1}, opinion=text, cast_on=day)
+    ballots_mix(round_unit=ru, minimum=1)
     publish(r)
     page = dashboards.unit_page(r, ru.unit, trend_rounds=Round.objects.published())
     assert [text for _, text in page.opinions] == ["甲 前天", "丙 昨天", "乙 今天"]

@@ -22,15 +22,9 @@ from surveys import scoring
 from surveys.models import HEADLINE_KINDS, Round, RoundStatus, RoundUnit, Tally
 from surveys.reports.feedback import build_unit_feedback, feedback_context
 from surveys.reports.round_report import build_round_report
-from surveys.results import dashboards
 from tests import factories
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_results():
-    dashboards.cache_clear()
 
 
 def tallied_round(units, *, year=2026, days_ago=0, **settings):

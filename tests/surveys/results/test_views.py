@@ -7,17 +7,11 @@ from django.urls import reverse
 
 from surveys import scoring
 from surveys.models import ItemKind, Round, RoundStatus
-from surveys.results import dashboards
 from surveys.selectors import round_results
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture(autouse=True)
-def fresh_results():
-    """Rated results are kept per process; each test starts without them."""
-    dashboards.cache_clear()
 
 
 def set_status(r, status, *, days_ago=0):

@@ -87,3 +87,29 @@ def test_rectification_created_updated_and_seen_from_next_round(setup, client):
     page = client.get(f"/rounds/{later.pk}/units/{later_ru.pk}/")
     assert "以往测评的整改" in page.content.decode() and "开展专项整治" in page.content.decode()
     assert "开展专项整治" in client.get(f"/units/{bad.unit.pk}/").content.decode()
+
+
+def test_a_serious_conclusion_on_a_sample_below_the_minimum_warns(client, setup):
+    """5 valid answers against a minimum of 30: the form warns, and the trail records it."""
+    r, bad, staff = setup["round"], setup["bad"], setup["staff"]
+    client.force_login(staff)
+    url = f"/rounds/{r.pk}/investigations/{bad.pk}/selection/"
+    page = client.get(url).content.decode()
+    assert 'id="sample-warning"' in page and "只有 5 张有效票" in page and "最少有效票 30 张" in page
+    assert "样本不足" in client.get(f"/rounds/{r.pk}/investigations/").content.decode()
+    client.post(url, {"findings": "走访发现问题", "conclusion": "serious"})
+    entry = AuditEntry.objects.get(action="investigation.record")
+    assert entry.changes["below_minimum"] == {"valid": 5, "minimum": 30}
+
+
+def test_no_sample_warning_when_the_sample_is_large_enough(client, city):
+    staff = factories.staff()
+    r = city["round"]
+    ru = r.round_units.first()
+    factories.ballots(ru, [1] * 12 + [3] * 20)
+    round_close(round_=r, actor=staff)
+    client.force_login(staff)
+    page = client.get(f"/rounds/{r.pk}/investigations/{ru.pk}/selection/").content.decode()
+    assert "有效票 32 张" in page and 'id="sample-warning"' not in page
+    client.post(f"/rounds/{r.pk}/investigations/{ru.pk}/selection/", {"findings": "问题严重", "conclusion": "serious"})
+    assert "below_minimum" not in AuditEntry.objects.get(action="investigation.record").changes

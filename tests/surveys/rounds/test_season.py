@@ -50,13 +50,17 @@ def test_a_season_in_the_browser_is_fully_recorded(client):
                     {"findings": "走访座谈", "conclusion": "not_serious"})
     client.post(f"/rounds/{r.pk}/units/{low.pk}/rectifications/new/",
                 {"measures": "公开选拔程序", "deadline": "2028-06-30", "status": "planned"})
-    client.post(f"/rounds/{r.pk}/publish/")
+    # 8 ballots of 20 planned: publishing needs an acknowledgment and a reason.
+    assert "数据不足" in client.post(f"/rounds/{r.pk}/publish/").content.decode()
+    client.post(f"/rounds/{r.pk}/publish/", {"acknowledge": "on", "reason": "试点轮次，样本按计划收回一半以下"})
     r.refresh_from_db()
     assert r.status == RoundStatus.PUBLISHED and r.seal_digest
+    client.post(f"/rounds/{r.pk}/verify/")
     assert "封存以来测评票未被增加" in client.get(f"/rounds/{r.pk}/verify/").content.decode()
     trail = list(AuditEntry.objects.filter(actor=staff).order_by("id").values_list("action", flat=True))
     assert trail == [
-        "unit.import", "round.create", "round.units", "round.open", "round.close",
+        "unit.import", "round.create", "round.units", "round.open", "round.close", "round.seal",
         "investigation.record", "investigation.record", "rectification.create", "round.publish",
+        "round.verify",
     ]
     assert all(AuditEntry.objects.filter(actor=staff).values_list("source", flat=True))

@@ -34,11 +34,12 @@ def test_full_lifecycle_is_recorded(draft, staff):
     services.round_close(round_=draft, actor=staff)
     services.round_reopen(round_=draft, reason="补录遗漏的纸质票", actor=staff)
     services.round_close(round_=draft, actor=staff)
-    services.round_publish(round_=draft, actor=staff)
+    services.round_publish(round_=draft, actor=staff, reason="试运行，没有测评票")
     draft.refresh_from_db()
     assert draft.status == RoundStatus.PUBLISHED
     assert draft.opened_at and draft.closed_at and draft.published_at and draft.seal_digest
-    assert actions(draft) == ["round.open", "round.close", "round.reopen", "round.close", "round.publish"]
+    assert actions(draft) == ["round.open", "round.close", "round.seal", "round.reopen", "round.close",
+                              "round.seal", "round.publish"]
     reopen = AuditEntry.objects.get(action="round.reopen")
     assert reopen.changes["reason"] == "补录遗漏的纸质票"
     assert reopen.actor == staff
@@ -80,7 +81,7 @@ def test_reopen_needs_a_written_reason(draft, staff, reason):
 def test_published_round_cannot_be_reopened(draft, staff):
     services.round_open(round_=draft, actor=staff)
     services.round_close(round_=draft, actor=staff)
-    services.round_publish(round_=draft, actor=staff)
+    services.round_publish(round_=draft, actor=staff, reason="试运行，没有测评票")
     with pytest.raises(ValidationError):
         services.round_reopen(round_=draft, reason="想再收几张票", actor=staff)
 

@@ -3,6 +3,7 @@
 import pytest
 
 from audit.models import AuditEntry
+from jobs.models import Job, JobStatus
 from surveys.models import Item, ItemKind, Round, RoundStatus
 from surveys.rounds.services import round_close, round_open
 from tests import factories
@@ -87,13 +88,29 @@ def test_open_with_no_units_is_refused_on_the_confirmation_page(client, staff):
 
 
 def test_open_close_publish_through_the_buttons(client, staff):
-    r = factories.round_([factories.unit()], status=RoundStatus.DRAFT)
-    for action, status in (("open", "open"), ("close", "closed"), ("publish", "published")):
-        assert client.post(f"/rounds/{r.pk}/{action}/")["Location"] == f"/rounds/{r.pk}/"
-        r.refresh_from_db()
-        assert r.status == status
-    assert r.seal_digest in client.get(f"/rounds/{r.pk}/").content.decode()
-    assert "未被增加、修改或删除" in client.get(f"/rounds/{r.pk}/verify/").content.decode()
+    r = factories.round_([factories.unit()], status=RoundStatus.DRAFT, planned=4)
+    assert client.post(f"/rounds/{r.pk}/open/")["Location"] == f"/rounds/{r.pk}/"
+    r.refresh_from_db()  # ballots are checked against the round as read, now open
+    factories.ballots(r.round_units.get(), [1, 1, 2, 3])
+    # The close runs as a job: the page goes to the job, which stops intake and seals.
+    response = client.post(f"/rounds/{r.pk}/close/")
+    job = Job.objects.get(kind="round.close")
+    assert response["Location"] == f"/jobs/{job.pk}/"
+    assert job.status == JobStatus.DONE and job.created_by == staff
+    r.refresh_from_db()
+    assert r.status == RoundStatus.CLOSED
+    fingerprint = r.snapshot.fingerprint
+    assert fingerprint in job.message
+    assert fingerprint in client.get(f"/rounds/{r.pk}/").content.decode()
+    assert client.post(f"/rounds/{r.pk}/publish/")["Location"] == f"/rounds/{r.pk}/"
+    r.refresh_from_db()
+    assert r.status == RoundStatus.PUBLISHED
+    # The verify button starts a job too; its verdict is on the job page and the verify page.
+    response = client.post(f"/rounds/{r.pk}/verify/")
+    verify = Job.objects.get(kind="round.verify")
+    assert response["Location"] == f"/jobs/{verify.pk}/"
+    assert verify.result["intact"] and "封存完好" in verify.message
+    assert "封存完好" in client.get(f"/rounds/{r.pk}/verify/").content.decode()
 
 
 def test_publish_page_warns_about_pending_investigations(client, staff):

@@ -1,0 +1,90 @@
+"""City trends read the sealed snapshots: a constant number of queries whatever the number of
+rounds, and rounds that are not comparable (other rules, too little data) are marked."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from surveys.models import Round, RoundStatus
+from surveys.results import dashboards
+from surveys.rounds.services import round_close, round_publish
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def sealed_rounds(units, count, *, start_year=2020, **settings):
+    """`count` published, sealed rounds over `units`, a year apart, a few ballots each."""
+    staff = factories.staff()
+    made = []
+    for index in range(count):
+        r = factories.round_(units, year=start_year + index, planned=4, **settings)
+        for i, ru in enumerate(r.round_units.all()):
+            factories.ballots(ru, [1, 1, 2, 3, 1 + i % 4][: 3 + i % 3])
+        round_close(round_=r, actor=staff)
+        round_publish(round_=r, actor=staff)
+        year = start_year + index
+        Round.objects.filter(pk=r.pk).update(opens_at=r.opens_at.replace(year=year),
+                                             closes_at=r.closes_at.replace(year=year))
+        made.append(r)
+    return made
+
+
+def test_trends_cost_the_same_queries_at_2_and_6_rounds(client, django_assert_max_num_queries):
+    units = [factories.unit(group_=factories.group()) for _ in range(4)]
+    client.force_login(factories.leader())
+    counts = {}
+    for total in (2, 6):
+        sealed_rounds(units, total - len(Round.objects.published()), start_year=2000 + 10 * total)
+        assert Round.objects.published().count() == total
+        with CaptureQueriesContext(connection) as view:
+            page = client.get(reverse("dashboards:trends"))
+        assert page.status_code == 200 and page.content.decode().count("data-round=") == total
+        with CaptureQueriesContext(connection) as read:
+            points = dashboards.city_trends(Round.objects.published(), groups=None)
+        assert len(points) == total and all(p.fingerprint for p in points)
+        counts[total] = (len(view), len(read))
+    assert counts[2] == counts[6], counts
+    assert counts[6][1] <= 3  # the rounds, their snapshots, their investigations
+
+
+def test_rounds_with_other_rules_or_too_little_data_are_marked(client):
+    units = [factories.unit(group_=factories.group()) for _ in range(3)]
+    staff = factories.staff()
+    strict, = sealed_rounds(units, 1, start_year=2022, positive_threshold=85, basic_threshold=75)
+    thin = factories.round_(units, year=2023, planned=100)
+    factories.ballots(thin.round_units.first(), [1, 1, 2])
+    round_close(round_=thin, actor=staff)
+    round_publish(round_=thin, actor=staff, reason="换届前须公布，已说明样本不足")
+    Round.objects.filter(pk=thin.pk).update(opens_at=thin.opens_at.replace(year=2023),
+                                            closes_at=thin.closes_at.replace(year=2023))
+    latest, = sealed_rounds(units, 1, start_year=2024)
+
+    points = {p.round.pk: p for p in dashboards.city_trends(Round.objects.published(), groups=None)}
+    assert points[strict.pk].rule_notes == ["满意单位线 85%（最近一轮 80%）", "基本满意单位线 75%（最近一轮 70%）"]
+    assert points[strict.pk].shortfall is None
+    assert points[thin.pk].rule_notes == []
+    assert points[thin.pk].shortfall.low_turnout and len(points[thin.pk].shortfall.empty) == 2
+    assert points[thin.pk].publish_reason == "换届前须公布，已说明样本不足"
+    assert not points[latest.pk].flagged
+
+    client.force_login(factories.leader())
+    html = client.get(reverse("dashboards:trends")).content.decode()
+    assert f'data-note="{strict.pk}"' in html and f'data-note="{thin.pk}"' in html
+    assert f'data-note="{latest.pk}"' not in html
+    assert "数据不足" in html and "换届前须公布" in html and "满意单位线 85%" in html
+    assert "2022※" in html and "2023※" in html and "2024※" not in html
+
+
+def test_the_dashboards_print_the_seal_fingerprint(client):
+    units = [factories.unit(group_=factories.group()) for _ in range(2)]
+    r, = sealed_rounds(units, 1)
+    fingerprint = Round.objects.get(pk=r.pk).snapshot.fingerprint
+    client.force_login(factories.leader())
+    for url in (reverse("dashboards:round", args=[r.pk]), reverse("dashboards:unit", args=[r.pk, units[0].pk]),
+                reverse("dashboards:trends")):
+        assert fingerprint in client.get(url).content.decode(), url
+    unsealed = factories.round_(units, year=2030)
+    Round.objects.filter(pk=unsealed.pk).update(status=RoundStatus.PUBLISHED)
+    assert "本轮尚未封存" in client.get(reverse("dashboards:round", args=[unsealed.pk])).content.decode()
