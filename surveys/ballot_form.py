@@ -64,6 +64,10 @@ class BallotForm(forms.Form):
     def headline_fields(self):
         return [self[self.item_field(item)] for item in self.items if item.is_headline]
 
+    def required_count(self):
+        """How many questions are marked 必答 (the respondent category among them)."""
+        return sum(1 for field in self.visible_fields() if field.field.required)
+
     def sub_fields(self):
         return [self[self.item_field(item)] for item in self.items if not item.is_headline]
 

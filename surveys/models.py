@@ -446,6 +446,8 @@ class CodeBatch(models.Model):
     round_unit = models.ForeignKey(
         RoundUnit, on_delete=models.PROTECT, related_name="code_batches", verbose_name=_("参评单位")
     )
+    # 第 1 批 is the unit's first batch in the round; assigned under the unit's row lock.
+    number = models.PositiveIntegerField(_("批次号"))
     size = models.PositiveIntegerField(_("数量"))
     # Counters kept in the transactions that change a code (a ballot consuming it, a void), so
     # live pages read a few hundred batch rows instead of counting codes.
@@ -468,6 +470,7 @@ class CodeBatch(models.Model):
                 condition=Q(codes_used__lte=models.F("size") - models.F("codes_void")),
                 name="code_batch_counts_within_size",
             ),
+            models.UniqueConstraint(fields=["round_unit", "number"], name="code_batch_number_once"),
         ]
 
     @property
@@ -475,7 +478,7 @@ class CodeBatch(models.Model):
         return self.size - self.codes_used - self.codes_void
 
     def __str__(self):
-        return _("%(unit)s 第%(pk)s批（%(size)s个）") % {"unit": self.round_unit.unit, "pk": self.pk, "size": self.size}
+        return _("%(unit)s 第%(number)s批（%(size)s个）") % {"unit": self.round_unit.unit, "number": self.number, "size": self.size}
 
 
 class AccessCode(models.Model):

@@ -4,6 +4,7 @@ from datetime import timedelta
 from itertools import count
 
 from django.contrib.auth.models import Group, User
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Scope
@@ -162,11 +163,14 @@ def reference_data():
 
 def code_batch(round_unit, used=0, void=0, unused=0):
     """Issue a batch of access codes for a unit with the given statuses (digests are fake)."""
+    from surveys.fieldwork.services import batch_number_next
     from surveys.models import AccessCode, CodeBatch, CodeStatus
 
-    batch = CodeBatch.objects.create(
-        round_unit=round_unit, size=used + void + unused, codes_used=used, codes_void=void
-    )
+    with transaction.atomic():  # the number is read under the unit's row lock
+        batch = CodeBatch.objects.create(
+            round_unit=round_unit, number=batch_number_next(round_unit=round_unit),
+            size=used + void + unused, codes_used=used, codes_void=void,
+        )
     statuses = [CodeStatus.USED] * used + [CodeStatus.VOID] * void + [CodeStatus.UNUSED] * unused
     AccessCode.objects.bulk_create(
         AccessCode(batch=batch, round_unit=round_unit, digest=f"test-{next(_seq)}", status=s)

@@ -75,6 +75,12 @@ EXPECTED = {
     "fieldwork:batch_void": STAFF_POST_ONLY,
     "fieldwork:paper_batch_close": STAFF_POST_ONLY,
     "rounds:seal": STAFF_POST_ONLY,
+    "fieldwork:round_issue": STAFF_POST_ONLY,
+    # world's round is published: slips are no longer printed, the page sends staff back.
+    "fieldwork:slips": rule(302, 403, 302, 302),
+    "fieldwork:round_slips": rule(302, 403, 302, 302),
+    # Every unit's feedback is built by a job, started with a POST.
+    "reports:feedback_zip": rule(302, 405, 405, 405),
     # The live turnout screen exists only while a round is open; world's round is published.
     "dashboards:live": rule(302, 404, 404, 404),
     "respondent:start": PUBLIC,
@@ -98,7 +104,7 @@ def world(city):
     round_publish(round_=r, actor=staff, reason="测试数据，票数不足也发布")
     measure = Rectification.objects.create(round_unit=below, measures="整改", deadline=date(2030, 1, 1),
                                            created_by=staff)
-    code_batch = CodeBatch.objects.create(round_unit=below, size=0, created_by=staff)
+    code_batch = CodeBatch.objects.create(round_unit=below, number=1, size=0, created_by=staff)
     paper_batch = PaperBatch.objects.create(round_unit=below, label="第1批", double_keyed=True,
                                              created_by=staff)
     job = Job.objects.create(kind="t", label="任务", handler="x", created_by=staff)
@@ -130,6 +136,8 @@ ARGS = {
     "dashboards:unit": lambda w: {"pk": w["round"].pk, "unit_pk": w["unit"].pk},
     "reports:unit_feedback": lambda w: {"pk": w["round"].pk, "unit_pk": w["unit"].pk},
     "fieldwork:round": lambda w: {"pk": w["round"].pk},
+    "fieldwork:round_issue": lambda w: {"pk": w["round"].pk},
+    "fieldwork:round_slips": lambda w: {"pk": w["round"].pk},
     "fieldwork:paper_import": lambda w: {"pk": w["round"].pk},
     "fieldwork:paper_import_template": lambda w: {"pk": w["round"].pk},
     "fieldwork:slips": lambda w: {"pk": w["code_batch"].pk},

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.db.models import Count
+from django.db.models import Case, Count, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -28,7 +28,7 @@ class UnitListView(StaffRequiredMixin, ListView):
     def get_queryset(self):
         self.filter_form = UnitFilterForm(self.request.GET or None)
         queryset = Unit.objects.select_related("group").annotate(rounds=Count("round_units")).order_by(
-            "kind", "group__order", "order", "code")
+            Case(When(kind=UnitKind.DISTRICT, then=0), default=1), "group__order", "order", "code")
         return self.filter_form.filter(queryset)
 
     def get_context_data(self, **kwargs):

@@ -5,13 +5,15 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from surveys.ballot_form import BallotForm
+from units.models import UnitGroup
 
+from .round_codes import MAX_MARGIN
 from .services import MAX_BATCH_SIZE
 
 
 class IssueCodesForm(forms.Form):
     size = forms.IntegerField(
-        label=_("本批数量"), min_value=1, max_value=MAX_BATCH_SIZE, initial=100,
+        label=_("本批数量"), min_value=1, max_value=MAX_BATCH_SIZE,
         error_messages={
             "min_value": _("数量至少为 1。"),
             "max_value": _("每批最多 %(limit)s 个。") % {"limit": MAX_BATCH_SIZE},
@@ -19,6 +21,47 @@ class IssueCodesForm(forms.Form):
             "invalid": _("请填写整数。"),
         },
     )
+
+
+class RoundIssueForm(forms.Form):
+    """Round-wide issuing: which units, and the margin over each unit's planned sample."""
+
+    SCOPES = [("all", _("本轮全部单位")), ("group", _("一个分组")), ("selected", _("表中勾选的单位"))]
+
+    scope = forms.ChoiceField(label=_("发放范围"), choices=SCOPES, initial="all", widget=forms.RadioSelect)
+    group = forms.ModelChoiceField(label=_("分组"), queryset=UnitGroup.objects.none(), required=False,
+                                   empty_label=_("（选择分组）"))
+    units = forms.TypedMultipleChoiceField(label=_("单位"), coerce=int, required=False)
+    margin = forms.IntegerField(
+        label=_("余量（%）"), min_value=0, max_value=MAX_MARGIN, initial=10,
+        help_text=_("每个单位补足到“计划样本量 × (1 + 余量)”个有效测评码，已有的不重复生成。"),
+        error_messages={"min_value": _("余量不能为负数。"), "max_value": _("余量最多 %(limit_value)s%%。"),
+                        "required": _("请填写余量。"), "invalid": _("请填写整数。")},
+    )
+
+    def __init__(self, *args, round_, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.round = round_
+        self.round_units = list(round_.round_units.select_related("unit__group"))
+        self.fields["group"].queryset = UnitGroup.objects.filter(units__round_units__round=round_).distinct()
+        self.fields["units"].choices = [(ru.pk, ru.unit.name) for ru in self.round_units]
+
+    def clean(self):
+        cleaned = super().clean()
+        scope, group = cleaned.get("scope"), cleaned.get("group")
+        if scope == "group":
+            if group is None:
+                self.add_error("group", forms.ValidationError(_("请选择分组。"), code="no_group"))
+                return cleaned
+            chosen = [ru.pk for ru in self.round_units if ru.unit.group_id == group.pk]
+        elif scope == "selected":
+            chosen = cleaned.get("units") or []
+            if not chosen:
+                self.add_error("units", forms.ValidationError(_("请在表中勾选单位。"), code="no_units"))
+        else:
+            chosen = [ru.pk for ru in self.round_units]
+        cleaned["round_unit_ids"] = chosen
+        return cleaned
 
 
 class VoidBatchForm(forms.Form):

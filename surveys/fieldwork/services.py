@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Sum, Value
+from django.db.models import Count, F, Max, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,7 +48,9 @@ def codes_issue(*, round_unit, size, actor):
         raise ValidationError(_("本轮测评已结束，不能再发放测评码。"), code="round_finished")
     if not 1 <= size <= MAX_BATCH_SIZE:
         raise ValidationError(_("每批测评码数量应在 1 至 %(limit)s 之间。") % {"limit": MAX_BATCH_SIZE}, code="bad_size")
-    batch = CodeBatch(round_unit=round_unit, size=size, created_by=actor)
+    batch = CodeBatch(
+        round_unit=round_unit, number=batch_number_next(round_unit=round_unit), size=size, created_by=actor
+    )
     batch.full_clean()
     batch.save()
     plain = set()
@@ -68,6 +70,17 @@ def codes_issue(*, round_unit, size, actor):
     return batch, plain
 
 
+def batch_number_next(*, round_unit):
+    """The unit's next batch number (1 for its first), read under the unit's row lock.
+
+    Call inside the transaction that saves the batch: the lock holds until it commits, so two
+    staff issuing for one unit at once get 1 and 2, never 1 twice.
+    """
+    list(RoundUnit.objects.select_for_update().filter(pk=round_unit.pk).values_list("pk"))
+    last = CodeBatch.objects.filter(round_unit=round_unit).aggregate(n=Max("number"))["n"]
+    return (last or 0) + 1
+
+
 @transaction.atomic
 def codes_void(*, batch, actor, reason=""):
     """Void a batch's unused codes (slips lost, misprinted); used codes stay used.
@@ -75,6 +88,9 @@ def codes_void(*, batch, actor, reason=""):
     Codes first, then the batch row: a submission takes its code, then its unit, then the
     batch, so this order can wait for one but never deadlock with it (or with a close).
     """
+    status = CodeBatch.objects.filter(pk=batch.pk).values_list("round_unit__round__status", flat=True).get()
+    if status not in (RoundStatus.DRAFT, RoundStatus.OPEN):
+        raise ValidationError(_("本轮测评已结束，测评码已不能使用，无需作废。"), code="round_finished")
     if CodeBatch.objects.filter(pk=batch.pk, voided_at__isnull=False).exists():
         raise ValidationError(_("该批测评码已作废。"), code="already_void")
     voided = AccessCode.objects.filter(batch_id=batch.pk, status=CodeStatus.UNUSED).update(

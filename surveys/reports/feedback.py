@@ -123,7 +123,7 @@ def _results_sheet(wb, ctx, result, footer):
 
 
 def _trend_sheet(wb, ctx, result, footer):
-    columns = [Column(_("测评轮次"), width=30), Column(_("年度"), "int")]
+    columns = [Column(_("测评轮次"), width=30), Column(_("年度"), "year")]
     for kind in HEADLINE_KINDS:
         columns += [Column(_("%(label)s（满意+基本满意）") % {"label": kind.label}, "percent", width=22), Column(_("%(label)s等次") % {"label": kind.label}, "level", width=22)]
     columns += [Column(_("总体等次"), "level"), Column(_("类别"), "level"), Column(_("综合组内排名"), "int")]
@@ -211,11 +211,13 @@ def feedback_zip_filename(round_):
     return _("%(name)s-各单位结果反馈.zip") % {"name": round_.name}
 
 
-def build_feedback_zip(ctx, out):
+def build_feedback_zip(ctx, out, progress=None):
     """Write every unit's feedback workbook in the context's scope into one .zip."""
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for result in ctx.units:
+        for done, result in enumerate(ctx.units, start=1):
             # One unit's workbook is small; it is built in memory and dropped at once.
             buffer = io.BytesIO()
             build_unit_feedback(ctx, result, buffer)
             archive.writestr(feedback_filename(ctx.round, result.unit), buffer.getvalue())
+            if progress:
+                progress(done, len(ctx.units), result.unit.name)

@@ -100,7 +100,7 @@ def _notes(wb, round_, *, user, groups, now, results):
     scope = _("全部单位") if groups is None else "、".join(g.name for g in groups)
     pairs = [
         (_("测评轮次"), round_.name),
-        (_("年度"), round_.year, "int"),
+        (_("年度"), round_.year, "year"),
         (_("状态"), round_.get_status_display()),
         (_("测评时间"), _("%(start)s 至 %(end)s") % {
             "start": f"{timezone.localtime(round_.opens_at):%Y-%m-%d}",

@@ -8,24 +8,21 @@ import tempfile
 from functools import wraps
 
 from django.http import FileResponse, Http404, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from accounts.roles import MANAGE, results_required, visible_groups
 from audit.services import audit_record
+from jobs.services import job_start
 from surveys.models import Round, RoundStatus, RoundUnit
 from surveys.selectors import UNIT_ORDER
 from units.models import Unit
 
 from .availability import files_refusal
-from .feedback import (
-    build_feedback_zip,
-    build_unit_feedback,
-    feedback_context,
-    feedback_filename,
-    feedback_zip_filename,
-)
+from .feedback import build_unit_feedback, feedback_context, feedback_filename
 from .raw_export import BallotRows, ballots_filename, iter_ballots_csv, write_ballots_xlsx
 from .round_report import build_round_report, round_report_filename
 
@@ -152,14 +149,16 @@ def unit_feedback(request, pk, unit_pk):
 
 @results_required
 @refuses_open_rounds
+@require_POST
 def feedback_zip(request, pk):
+    """Every unit's feedback in one .zip takes a while: built as a job, offered on its page."""
     round_ = _round(request, pk)
-    ctx = _feedback_context(request, round_)
-    filename = feedback_zip_filename(round_)
-    tmp = tempfile.TemporaryFile()
-    build_feedback_zip(ctx, tmp)
-    _record(request, round_, "feedback_zip", filename, visible_groups(request.user), units=len(ctx.units))
-    return _send(tmp, filename, "application/zip")
+    job = job_start(
+        kind="reports.feedback_zip", label=_("%(round)s：各单位结果反馈（zip）") % {"round": round_.name},
+        handler="surveys.reports.jobs.feedback_zip_job", params={"round_id": round_.pk},
+        actor=request.user, back_url=reverse("reports:round", args=[round_.pk]),
+    )
+    return redirect("jobs:detail", pk=job.pk)
 
 
 def _ballot_rows(request, round_):

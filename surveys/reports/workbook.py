@@ -71,7 +71,8 @@ def display_width(text):
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a table sheet. kind: text, int, percent, decimal, date, level."""
+    """One column of a table sheet. kind: text, int, year (no thousands separator), percent,
+    decimal, date, level."""
 
     header: str
     kind: str = "text"
@@ -79,7 +80,7 @@ class Column:
     wrap: bool = False
 
 
-NUMBER_FORMATS = {"int": INTEGER, "percent": PERCENT, "decimal": DECIMAL, "date": DATE}
+NUMBER_FORMATS = {"int": INTEGER, "year": "0", "percent": PERCENT, "decimal": DECIMAL, "date": DATE}
 # Decimals kept of a percent (0.001 = 0.1%) and of a decimal (the 0-100 score): what the
 # formats above show, so the stored value is exactly what is read.
 CUT_PLACES = {"percent": 3, "decimal": 1}

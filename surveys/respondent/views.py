@@ -53,13 +53,14 @@ def _blank_questions(round_):
     if not round_.is_frozen or round_.opened_at is None:
         return None
     key = (round_.pk, round_.opened_at, translation.get_language())  # rendered in that language
-    html = _BLANK_QUESTIONS.get(key)
-    if html is None:
+    cached = _BLANK_QUESTIONS.get(key)
+    if cached is None:
         if len(_BLANK_QUESTIONS) >= 64:
             _BLANK_QUESTIONS.clear()
-        html = render_to_string("surveys/respondent/_fields.html", {"form": QuestionnaireForm(round_=round_)})
-        _BLANK_QUESTIONS[key] = html
-    return html
+        form = QuestionnaireForm(round_=round_)
+        cached = (render_to_string("surveys/respondent/_fields.html", {"form": form}), form.required_count())
+        _BLANK_QUESTIONS[key] = cached
+    return cached
 
 
 def _refused(request, refusal, raw):
@@ -88,10 +89,10 @@ def start(request):
             return _refused(request, refusal, raw)
 
     shown = codes.display(codes.normalize(raw))
-    fields_html = None
+    fields_html = required_count = None
     if request.method == "GET":
         form = None
-        fields_html = _blank_questions(round_unit.round)
+        fields_html, required_count = _blank_questions(round_unit.round) or (None, None)
     else:
         # Straight to the write; the form is built only to explain a refusal beside its question.
         category, answers, opinion = ballot_from_post(request.POST, round_unit.round)
@@ -110,8 +111,10 @@ def start(request):
             return redirect("respondent:thanks")
     if form is None and fields_html is None:
         form = QuestionnaireForm(round_=round_unit.round)
+    if form is not None:
+        required_count = form.required_count()
     context = {
-        "form": form, "fields_html": fields_html, "round": round_unit.round,
+        "form": form, "fields_html": fields_html, "required_count": required_count, "round": round_unit.round,
         "unit": round_unit.unit, "code": shown, "unit_ref": round_unit.pk,
     }
     return render(request, "surveys/respondent/questionnaire.html", context)

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
 
-from accounts.roles import MANAGE
+from django.db.models import Case, When
+
+from accounts.roles import MANAGE, VIEW_RESULTS
 from surveys import scoring
 from surveys.breakdowns import category_breakdown
 from surveys.models import (
@@ -27,9 +29,10 @@ from surveys.models import (
 )
 from surveys.scales import Grade
 from surveys.selectors import (
-    UNIT_ORDER, data_shortfall, item_results, round_results, round_rules, round_suppression,
-    round_turnout, rounds_results,
+    data_shortfall, item_results, round_results, round_rules, round_suppression, round_turnout,
+    rounds_results,
 )
+from units.models import UnitKind
 
 # The policy's goals, "两年两提高，五年大提升": positive >= 80% within two years, >= 90% within
 # five, each with more satisfied than dissatisfied answers.
@@ -159,8 +162,9 @@ def result_rounds(user):
 
 
 def live_rounds(user):
-    """Open rounds whose turnout a user may watch (staff only: nothing is published yet)."""
-    if user.has_perm(MANAGE):
+    """Open rounds whose turnout a user may watch: anyone who reads results (the screen
+    shows counts of ballots only, never an answer or a rate, so nothing is published early)."""
+    if user.has_perm(VIEW_RESULTS):
         return Round.objects.open()
     return Round.objects.none()
 
@@ -198,6 +202,7 @@ class Overview:
     results: object  # selectors.RoundResults, limited to the user's groups
     previous: Round | None
     previous_ranks: dict  # unit_id -> ranks dict of the previous round
+    previous_positive: dict  # unit_id -> {kind: positive rate or None} of the previous round
     city: dict  # kind -> pooled DimensionResult
     finals: list  # [(FinalClass, count)]
     online: int
@@ -218,7 +223,12 @@ class Overview:
 
     @property
     def groups(self):
-        return list(self.results.by_group())
+        return list(self.by_group())
+
+    def by_group(self):
+        """{group: [UnitResult]}, districts' groups before departments', as the policy lists them."""
+        grouped = self.results.by_group()
+        return {g: grouped[g] for g in sorted(grouped, key=lambda g: g.kind != UnitKind.DISTRICT)}
 
     @property
     def city_rows(self):
@@ -243,15 +253,20 @@ class Overview:
 
 def round_overview(round_, *, groups, previous=None):
     results = rated_round(round_, groups=groups)
-    previous_ranks = {}
+    previous_ranks, previous_positive = {}, {}
     if previous is not None:
-        previous_ranks = {r.unit.pk: r.ranks for r in rated_round(previous, groups=groups).units}
+        before = rated_round(previous, groups=groups).units
+        previous_ranks = {r.unit.pk: r.ranks for r in before}
+        previous_positive = {
+            r.unit.pk: {kind: d.positive if d.valid else None for kind, d in r.dimensions.items()} for r in before
+        }
     finals = Counter(r.final for r in results.units)
     return Overview(
         round=round_,
         results=results,
         previous=previous,
         previous_ranks=previous_ranks,
+        previous_positive=previous_positive,
         city=pooled(results),
         finals=[(f, finals.get(f, 0)) for f in FINAL_ORDER if finals.get(f) or f is not scoring.FinalClass.NO_DATA],
         online=sum(r.round_unit.online_ballots for r in results.units),
@@ -267,6 +282,7 @@ class RankingRow:
     rank: int | None
     previous_rank: int | None
     in_previous: bool
+    previous_positive: Fraction | None = None
 
     @property
     def pct(self):
@@ -292,6 +308,24 @@ class RankingRow:
             return None
         return self.previous_rank - self.rank
 
+    @property
+    def rate_change(self):
+        """The positive rate now minus in the previous round (exact), or None."""
+        if not self.dimension.valid or self.previous_positive is None:
+            return None
+        return self.dimension.positive - self.previous_positive
+
+    @property
+    def rate_change_text(self):
+        """The rate's change in percentage points for display: ("up" | "down" | "same", "2.3")."""
+        delta = self.rate_change
+        if delta is None:
+            return None
+        if delta == 0:
+            return ("same", "0")
+        points = scoring.percent(abs(delta)).rstrip("%")
+        return ("up" if delta > 0 else "down", points if points != "0.0" else "<0.1")
+
 
 @dataclass
 class RankingTable:
@@ -309,10 +343,11 @@ SORTS = {
     "unknown": lambda row: row.dimension.unknown if row.dimension.answered else None,
     "score": lambda row: row.dimension.score if row.dimension.valid else None,
     "change": lambda row: row.change,
+    "rate_change": lambda row: row.rate_change,
     "name": lambda row: row.result.unit.code,
 }
 # A rank reads best ascending, a rate best descending: each key's natural first direction.
-DESCENDING_FIRST = {"positive", "valid", "satisfied", "score", "change"}
+DESCENDING_FIRST = {"positive", "valid", "satisfied", "score", "change", "rate_change"}
 
 
 def ranking_tables(overview, *, dimension, unit_kind=None, group_id=None, final=None, sort="rank", descending=False):
@@ -320,7 +355,7 @@ def ranking_tables(overview, *, dimension, unit_kind=None, group_id=None, final=
     key = SORTS[sort]
     ranks_key = dimension
     tables = []
-    for group, members in overview.results.by_group().items():
+    for group, members in overview.by_group().items():
         if unit_kind and group.kind != unit_kind:
             continue
         if group_id and group.pk != group_id:
@@ -337,6 +372,7 @@ def ranking_tables(overview, *, dimension, unit_kind=None, group_id=None, final=
                     rank=result.ranks.get(ranks_key),
                     previous_rank=previous.get(ranks_key) if previous else None,
                     in_previous=previous is not None,
+                    previous_positive=overview.previous_positive.get(result.unit.pk, {}).get(dimension),
                 )
             )
         present = [row for row in table.rows if key(row) is not None]
@@ -634,16 +670,45 @@ def city_trends(rounds, *, groups):
 
 # --- live turnout -------------------------------------------------------------------------
 
+# The wall screen (大屏) shows pages of LIVE_COLUMNS columns of LIVE_ROWS lines each, sized in
+# viewport units (static/css/dashboards.css uses the same numbers), so a page fits any screen
+# without scrolling; the screen turns its pages by itself.
+LIVE_COLUMNS = 3
+LIVE_ROWS = 13
+
 
 @dataclass
 class LiveGroup:
     group: object
     turnouts: list  # [selectors.Turnout]
 
+    @property
+    def received(self):
+        return sum(t.received for t in self.turnouts)
+
+    @property
+    def issued(self):
+        return sum(t.issued for t in self.turnouts)
+
+
+@dataclass
+class LiveLine:
+    """One line of a live page: a group's heading (maybe continued) or one unit."""
+
+    group: LiveGroup
+    turnout: object = None  # selectors.Turnout; None for a heading
+    continued: bool = False
+
 
 def live_turnout(round_, *, groups):
-    """Per unit: ballots received against codes and paper forms issued. No answers, no rates."""
-    round_units = RoundUnit.objects.filter(round=round_).select_related("unit__group").order_by(*UNIT_ORDER)
+    """Per unit: ballots received against codes and paper forms issued. No answers, no rates.
+
+    Districts before departments, as the policy lists them; then the registry order.
+    """
+    round_units = RoundUnit.objects.filter(round=round_).select_related("unit__group").order_by(
+        Case(When(unit__kind=UnitKind.DISTRICT, then=0), default=1),
+        "unit__group__order", "unit__group__name", "unit__order", "unit__code",
+    )
     if groups is not None:
         round_units = round_units.filter(unit__group__in=groups)
     by_group = {}
@@ -651,3 +716,26 @@ def live_turnout(round_, *, groups):
         group = turnout.round_unit.unit.group
         by_group.setdefault(group.pk, LiveGroup(group, [])).turnouts.append(turnout)
     return list(by_group.values())
+
+
+def live_pages(groups, *, rows=LIVE_ROWS, columns=LIVE_COLUMNS):
+    """Lay the groups out in pages of up to `columns` columns of up to `rows` lines:
+    [page [column [LiveLine]]].
+
+    Each group starts with its heading, never on a column's last line; a group that runs
+    past a column goes on in the next one (or on the next page) under its heading again,
+    marked continued.
+    """
+    if rows < 2:
+        raise ValueError("a column needs room for a heading and a unit")
+    laid = [[]]
+    for group in groups:
+        if rows - len(laid[-1]) < (2 if group.turnouts else 1):
+            laid.append([])
+        laid[-1].append(LiveLine(group))
+        for turnout in group.turnouts:
+            if len(laid[-1]) == rows:
+                laid.append([LiveLine(group, continued=True)])
+            laid[-1].append(LiveLine(group, turnout))
+    laid = [column for column in laid if column]
+    return [laid[start:start + columns] for start in range(0, len(laid), columns)] or [[]]

@@ -12,11 +12,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.roles import results_required, visible_groups
+from audit.services import audit_record
 from surveys import scoring
 from surveys.models import HEADLINE_KINDS, ItemKind, RoundUnit
 from units.models import UnitKind
 
-from . import charts, dashboards
+from . import charts, dashboards, export
 
 LIVE_REFRESH_SECONDS = 10
 
@@ -72,6 +73,21 @@ def _result_round(request, pk):
     return get_object_or_404(dashboards.result_rounds(request.user), pk=pk)
 
 
+def _wants_export(request):
+    return request.GET.get("export") == "xlsx"
+
+
+def _export(request, *, page, filename, title, sheets, round_=None):
+    """Send a page's tables as .xlsx; recorded like every report download (全程记实)."""
+    groups = visible_groups(request.user)
+    audit_record(
+        actor=request.user, action="download report", obj=round_, source="web",
+        changes={"file": f"dashboard_{page}", "filename": filename,
+                 "scope": _("全部单位") if groups is None else [g.name for g in groups]},
+    )
+    return export.xlsx_response(filename, title, sheets)
+
+
 @results_required
 def index(request):
     return render(
@@ -95,6 +111,12 @@ def round_overview(request, pk):
     form = RankingFilterForm(request.GET, overview.groups)
     options = form.options()
     tables = dashboards.ranking_tables(overview, **options)
+    if _wants_export(request):
+        label = ItemKind(options["dimension"]).label
+        return _export(request, page="round", round_=round_,
+                       filename=_("%(round)s-结果总览.xlsx") % {"round": round_.name},
+                       title=_("%(round)s 结果总览（%(dimension)s）") % {"round": round_.name, "dimension": label},
+                       sheets=export.overview_sheets(overview, tables, label))
     return render(
         request,
         "surveys/dashboards/round.html",
@@ -138,6 +160,9 @@ def unit_detail(request, pk, unit_pk):
         raise Http404
     q = request.GET.get("q", "").strip()[:50]
     page = dashboards.unit_page(round_, unit, trend_rounds=dashboards.result_rounds(request.user), q=q)
+    if _wants_export(request):
+        return _export(request, page="unit", round_=round_, filename=f"{round_.name}-{unit.name}.xlsx",
+                       title=f"{unit.name} · {round_.name}", sheets=export.unit_sheets(page))
     trend_labels = [str(p.round.year) for p in page.trend]
     trend_chart = charts.line_chart(
         trend_labels,
@@ -185,6 +210,10 @@ def _floor(trend):
 def trends(request):
     groups = visible_groups(request.user)
     points = dashboards.city_trends(dashboards.result_rounds(request.user), groups=groups)
+    if _wants_export(request):
+        return _export(request, page="trends", filename=_("历年走势.xlsx"),
+                       title=_("全市历年走势") if groups is None else _("查看范围内历年走势"),
+                       sheets=export.trend_sheets(points, dashboards.GOALS))
     # A round not comparable with the others (other rules, too little data) is marked ※.
     labels = [f"{p.round.year}※" if p.flagged else str(p.round.year) for p in points]
     rate_chart = charts.line_chart(
@@ -243,18 +272,30 @@ def trends(request):
 
 @results_required
 def live(request, pk):
+    """The wall screen: pages of units that turn by themselves (JavaScript), or, without it,
+    `?page=N` with links and a refresh that moves on to the next page."""
     round_ = get_object_or_404(dashboards.live_rounds(request.user), pk=pk)
-    groups = dashboards.live_turnout(round_, groups=visible_groups(request.user))
+    scope = visible_groups(request.user)
+    groups = dashboards.live_turnout(round_, groups=scope)
     turnouts = [t for g in groups for t in g.turnouts]
+    pages = dashboards.live_pages(groups)
+    try:
+        current = min(max(int(request.GET.get("page", 1)), 1), len(pages))
+    except ValueError:
+        current = 1
     return render(
         request,
         "surveys/dashboards/live.html",
         {
             "round": round_,
-            "groups": groups,
+            "pages": pages,
+            "current": current,
+            "next_page": current % len(pages) + 1,
+            "units": len(turnouts),
             "received": sum(t.received for t in turnouts),
             "issued": sum(t.issued for t in turnouts),
             "planned": sum(t.round_unit.planned_sample for t in turnouts),
             "refresh": LIVE_REFRESH_SECONDS,
+            "scoped": scope is not None,
         },
     )

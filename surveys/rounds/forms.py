@@ -7,7 +7,7 @@ from django.forms import modelformset_factory
 from django.utils.translation import gettext_lazy as _
 
 from surveys import scoring
-from surveys.models import Item, Rectification, RespondentCategory, Round
+from surveys.models import Item, ItemKind, Rectification, RespondentCategory, Round
 from units.models import Unit, UnitKind
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -60,6 +60,10 @@ class RoundUnitsForm(forms.Form):
                 label=_("%(name)s计划样本量") % {"name": unit.name}, required=False, min_value=1,
                 initial=current.get(unit.pk), widget=forms.NumberInput(attrs={"class": "form-control form-control-sm"}))
 
+    def chosen_count(self):
+        """Units ticked as the page is drawn (the count the picker then keeps live)."""
+        return sum(1 for unit in self.units if self[f"u{unit.pk}"].value())
+
     def rows(self):
         """[(group, [(unit, checkbox, planned)])] in registry order, for the template."""
         grouped = {}
@@ -83,6 +87,8 @@ class RoundUnitsForm(forms.Form):
 
 
 class ItemForm(forms.ModelForm):
+    """An existing question; a headline item's 必答 is fixed (every ballot answers it)."""
+
     class Meta:
         model = Item
         fields = ["text", "order", "required"]
@@ -91,12 +97,43 @@ class ItemForm(forms.ModelForm):
             "order": forms.NumberInput(attrs={"class": "form-control input-order"}),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stored_required = self.instance.required
+        if self.instance.pk and self.instance.is_headline:
+            # Disabled: whatever a request sends, the value is the initial True.
+            self.fields["required"].disabled = True
+            self.initial["required"] = True
+        elif self.instance.kind == ItemKind.OPINION:
+            # The opinion is free text, never required on a ballot: a tick here would mislead.
+            self.fields["required"].disabled = True
+
+    def changed_fields(self):
+        """{field: new value} of what the user changed (a headline's 必答 always True)."""
+        changed = {name: self.cleaned_data[name] for name in self.changed_data}
+        if self.instance.is_headline and not self.stored_required:
+            changed["required"] = True  # repair a headline stored as optional
+        return changed
+
 
 ItemFormSet = modelformset_factory(Item, form=ItemForm, extra=0)
 
 
 class ItemAddForm(forms.Form):
-    text = forms.CharField(label=_("新增分项指标"), max_length=200)
+    """The "add" row of the questionnaire step, in the same form as the existing items."""
+
+    text = forms.CharField(label=_("新增分项指标"), max_length=200, required=False,
+                           error_messages={"max_length": _("题目最多 200 字。")})
+
+    def __init__(self, *args, adding=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.adding = adding
+
+    def clean_text(self):
+        text = self.cleaned_data["text"].strip()
+        if self.adding and not text:
+            raise ValidationError(_("请填写新增分项指标的题目。"), code="required")
+        return text
 
 
 class RoundSettingsForm(forms.ModelForm):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -181,9 +182,14 @@ def round_categories_set(*, round_, categories, actor, source=""):
                  before=before, after=after)
 
 
+HEADLINE_REQUIRED_MESSAGE = _("两项总体评价每张票都必须作答，“必答”不能取消。")
+
+
 @transaction.atomic
 def item_update(*, item, actor, source="", **fields):
     _require_draft(item.round)
+    if item.is_headline and fields.get("required", True) is not True:
+        raise ValidationError(HEADLINE_REQUIRED_MESSAGE, code="headline_required")
     before = {k: getattr(item, k) for k in fields}
     for key, value in fields.items():
         setattr(item, key, value)
@@ -214,6 +220,20 @@ def item_remove(*, item, actor, source=""):
         raise ValidationError(_("两项总体评价是必测项目，不能删除。"), code="headline")
     audit_record(actor=actor, action="item.remove", obj=item, changes={"text": item.text}, source=source)
     item.delete()
+
+
+@transaction.atomic
+def questionnaire_update(*, round_, edits, add_text="", remove=None, actor, source=""):
+    """One save of the questionnaire step: edits ([(item, {field: value})]), then the new
+    sub-indicator if any, then the removal if any. All of it or nothing, so a question typed
+    or edited is never lost to another button of the same page."""
+    _require_draft(round_)
+    for item, fields in edits:
+        item_update(item=item, actor=actor, source=source, **fields)
+    added = item_add(round_=round_, text=add_text, actor=actor, source=source) if add_text else None
+    if remove is not None:
+        item_remove(item=remove, actor=actor, source=source)
+    return added
 
 
 def _locked_in(round_, status, refusal, code):

@@ -18,7 +18,8 @@ def log_in(page, live_server, username):
     page.wait_for_url(f"{live_server.url}/")
 
 
-def test_staff_download_the_round_report_and_a_units_feedback(live_server, page, tmp_path):
+def test_staff_download_the_round_report_and_a_units_feedback(live_server, page, tmp_path, settings):
+    settings.JOBS_ROOT = tmp_path / "jobs"
     data = factories.reported_city()
     factories.close(data["round"])  # an open round has no files
     factories.staff(username="wang")
@@ -36,12 +37,18 @@ def test_staff_download_the_round_report_and_a_units_feedback(live_server, page,
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[:2] == ["说明", "汇总"]
 
+    # Every unit's feedback is built by a job: its page shows the progress, then the file.
+    page.click("[data-download=feedback_zip]")
+    page.wait_for_url("**/jobs/*/")
+    page.locator("[data-job=label]", has_text="已完成").wait_for()
+    page.screenshot(path=str(tmp_path / "feedback-job.png"))
     with page.expect_download() as info:
-        page.click("[data-download=feedback_zip]")
+        page.click("a[href$='/download/']")
     zipped = tmp_path / "feedback.zip"
     info.value.save_as(zipped)
     assert len(zipfile.ZipFile(zipped).namelist()) == 7
 
+    page.goto(f"{live_server.url}/reports/")
     page.click(f"text={data['round'].name}")
     with page.expect_download() as info:
         page.locator("tr", has_text="主城2区").locator("[data-download=unit_feedback]").click()

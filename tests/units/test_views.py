@@ -179,3 +179,12 @@ def test_groups_reorder_screen(client, staff):
     a.refresh_from_db()
     b.refresh_from_db()
     assert b.order < a.order
+
+
+def test_the_registry_lists_districts_before_departments(client, staff):
+    """Regression: sorted by the kind's stored value, 市级部门 ("department") came first."""
+    dept = factories.group("党群部门", UnitKind.DEPARTMENT)
+    factories.unit(name="市委办公厅", group_=dept, code="A001")
+    factories.unit(name="渝中区", code="Z001")
+    page = client.get("/units/").content.decode()
+    assert page.index("渝中区") < page.index("市委办公厅")

@@ -4,8 +4,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from accounts.roles import staff_required
 from surveys.models import PaperBatch, PaperBatchStatus, PaperEntry, RespondentCategory, Round, RoundStatus
@@ -87,6 +87,17 @@ def paper_pass(request, pk, pass_no):
     if batch.status != PaperBatchStatus.KEYING:
         messages.info(request, _("该批次已结束录入。"))
         return redirect("fieldwork:paper_reconcile", pk=batch.pk)
+    # Refused before the first ballot is keyed, not after a whole ballot was typed in vain.
+    keyers = pass_keyers(batch)
+    refusal = None
+    if keyers.get(pass_no, request.user.pk) != request.user.pk:
+        refusal = _("第%(pass_no)s遍已由其他工作人员录入。") % {"pass_no": pass_no}
+    elif keyers.get(3 - pass_no) == request.user.pk:
+        refusal = _("您已录入第%(other)s遍。两遍录入须由两名不同的工作人员完成，第%(pass_no)s遍请由另一位同事录入。") % {
+            "other": 3 - pass_no, "pass_no": pass_no}
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("fieldwork:unit", pk=batch.round_unit_id)
     round_ = batch.round_unit.round
     form = KeyingForm(request.POST or None, round_=round_)
     if request.method == "POST" and form.is_valid():

@@ -251,7 +251,7 @@ class DemoCity:
         return 4
 
     def _codes(self, round_unit, issued, used, sealed):
-        batch = CodeBatch.objects.create(round_unit=round_unit, size=issued, codes_used=used)
+        batch = CodeBatch.objects.create(round_unit=round_unit, number=1, size=issued, codes_used=used)  # one batch per unit
         rows = []
         for index in range(issued):
             code = codes.generate()

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import staff_required
+from surveys import scoring
 from surveys.models import HEADLINE_KINDS, Investigation, Item, Rectification, Round, RoundUnit
 from surveys.selectors import round_results
 
@@ -48,8 +49,26 @@ def investigation_record(request, pk, round_unit_pk, kind):
     row = services.below_standard_row(round_unit, item) if round_unit.round.status in services.RESULTS_STATUSES else None
     return render(request, "surveys/rounds/investigation_form.html", {
         "round": round_unit.round, "round_unit": round_unit, "item": item, "form": form,
-        "existing": existing, "row": row,
+        "existing": existing, "row": row, "figures": _figures(round_unit, item),
     })
+
+
+def _figures(round_unit, item):
+    """The unit's rating on each headline dimension, for whoever records the conclusion."""
+    result = next((r for r in round_results(round_unit.round, groups=[round_unit.unit.group]).units
+                   if r.round_unit.pk == round_unit.pk), None)
+    if result is None:
+        return []
+    rows = []
+    for kind in HEADLINE_KINDS:
+        d = result.dimensions.get(kind)
+        if d is None:
+            continue
+        shown = {name: scoring.percent(getattr(d, name)) if d.valid else "—"
+                 for name in ("satisfied", "basic", "dissatisfied", "unknown", "positive")}
+        rows.append({"label": kind.label, "current": kind == item.kind, "result": d, "shown": shown,
+                     "rank": result.ranks.get(kind)})
+    return rows
 
 
 @staff_required

@@ -5,8 +5,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Case, F, Sum, When
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.generic import ListView
 from django.utils.translation import gettext as _
+from django.views.generic import ListView
 from django.utils.translation import gettext_lazy
 
 from accounts.roles import StaffRequiredMixin, staff_required
@@ -32,10 +32,11 @@ class RoundListView(StaffRequiredMixin, ListView):
     context_object_name = "rounds"
 
     def get_queryset(self):
+        # Newest first, like the home page (an aggregate drops the model's default ordering).
         return Round.objects.annotate(
             planned=Sum("round_units__planned_sample"),
             collected=Sum(F("round_units__online_ballots") + F("round_units__paper_ballots")),
-        )
+        ).order_by("-year", "-opens_at", "-id")
 
 
 def _context(round_, step, **extra):
@@ -107,35 +108,43 @@ def round_units(request, pk):
 
 @staff_required
 def round_questionnaire(request, pk):
-    """Edit item texts and order, add a sub-indicator, or remove one (action field)."""
+    """One form for the whole questionnaire: the existing items, an "add" row and a remove
+    button per sub-indicator. Every button saves what was typed everywhere on the page, all
+    or nothing, so an edit is never lost to another button."""
     round_ = get_object_or_404(Round, pk=pk)
     items = Item.objects.filter(round=round_)
-    formset = ItemFormSet(request.POST if request.POST.get("action") == "save" else None, queryset=items)
-    add_form = ItemAddForm(request.POST if request.POST.get("action") == "add" else None)
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    data = request.POST if request.method == "POST" else None
+    formset = ItemFormSet(data, queryset=items)
+    add_form = ItemAddForm(data, adding=action == "add")
+    if request.method == "POST" and round_.is_frozen:
+        return _refused(request, round_, ValidationError(services.FROZEN_MESSAGE, code="frozen"))
     if request.method == "POST":
-        action = request.POST.get("action", "")
-        try:
-            if action == "save" and formset.is_valid():
-                for form in formset:
-                    if form.has_changed():
-                        services.item_update(item=Item.objects.get(pk=form.instance.pk), actor=request.user,
-                                             source="测评·问卷", **{k: form.cleaned_data[k] for k in form.changed_data})
-                if round_.is_frozen:  # nothing changed, but say so plainly
-                    raise ValidationError(services.FROZEN_MESSAGE, code="frozen")
+        remove = None
+        if action.startswith("remove:"):
+            remove = get_object_or_404(Item, round=round_, pk=action.split(":", 1)[1])
+        if formset.is_valid() and add_form.is_valid():
+            edits = [(form.instance, form.changed_fields()) for form in formset]
+            edits = [(Item.objects.get(pk=item.pk), fields) for item, fields in edits if fields]
+            try:
+                added = services.questionnaire_update(
+                    round_=round_, edits=edits, add_text=add_form.cleaned_data["text"], remove=remove,
+                    actor=request.user, source="测评·问卷")
+            except ValidationError as exc:
+                return _refused(request, round_, exc)
+            if action == "save":
                 messages.success(request, _("已保存问卷。"))
                 return redirect("rounds:settings", pk=round_.pk)
-            if action == "add" and add_form.is_valid():
-                services.item_add(round_=round_, text=add_form.cleaned_data["text"], actor=request.user,
-                                  source="测评·问卷")
-                return redirect("rounds:questionnaire", pk=round_.pk)
-            if action.startswith("remove:"):
-                item = get_object_or_404(Item, round=round_, pk=action.split(":", 1)[1])
-                services.item_remove(item=item, actor=request.user, source="测评·问卷")
-                return redirect("rounds:questionnaire", pk=round_.pk)
-        except ValidationError as exc:
-            return _refused(request, round_, exc)
+            if added:
+                messages.success(request, _("已保存问卷并添加分项指标“%(text)s”。") % {"text": added.text})
+            elif remove is not None:
+                messages.success(request, _("已保存问卷并删除“%(text)s”。") % {"text": remove.text})
+            else:
+                messages.success(request, _("已保存问卷。"))
+            return redirect("rounds:questionnaire", pk=round_.pk)
+    status = 400 if request.method == "POST" else 200
     return render(request, "surveys/rounds/round_questionnaire.html",
-                  _context(round_, 2, formset=formset, add_form=add_form))
+                  _context(round_, 2, formset=formset, add_form=add_form), status=status)
 
 
 @staff_required

@@ -172,3 +172,25 @@ def test_double_keying_through_the_screens(client, double):
     assert client.post(url, {"seq_1": "2"}).status_code == 302
     ballot = Ballot.objects.get()
     assert ballot.answers.get(item=factories.headline(r)).option == 2
+
+
+def test_a_keyer_of_one_pass_is_refused_the_other_when_the_page_opens(client, double):
+    """Regression: a pass-1 keyer could key a whole pass-2 ballot before being refused."""
+    r, batch, a, b = double["round"], double["batch"], double["a"], double["b"]
+    paper_entry_key(batch=batch, pass_no=1, payload=payload(r, 1), actor=a)
+    client.force_login(a)
+    response = client.get(reverse("fieldwork:paper_pass", args=[batch.pk, 2]), follow=True)
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("fieldwork:unit", args=[double["ru"].pk])
+    assert "两遍录入须由两名不同的工作人员完成" in page and 'id="paper-entry"' not in page
+    client.force_login(b)  # pass 1 is a's: b may key pass 2 but not pass 1
+    assert client.get(reverse("fieldwork:paper_pass", args=[batch.pk, 2])).status_code == 200
+    refused = client.get(reverse("fieldwork:paper_pass", args=[batch.pk, 1]), follow=True).content.decode()
+    assert "第1遍已由其他工作人员录入" in refused
+
+
+def test_the_keying_screen_uses_the_width(client, double):
+    """Regression: the keying form sat in 40% of the width, one ballot three screens long."""
+    client.force_login(double["a"])
+    page = client.get(reverse("fieldwork:paper_pass", args=[double["batch"].pk, 1])).content.decode()
+    assert 'class="keying-items"' in page and "css/keying.css" in page and 'style="' not in page

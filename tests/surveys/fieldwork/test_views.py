@@ -7,7 +7,7 @@ from openpyxl import load_workbook
 
 from audit.models import AuditEntry
 from surveys import codes
-from surveys.fieldwork.services import codes_issue
+from surveys.fieldwork.services import codes_issue, codes_void
 from surveys.models import AccessCode, CodeBatch, CodeStatus, RoundStatus
 from tests import factories
 
@@ -144,3 +144,44 @@ def test_no_codes_for_a_closed_round(staff_client, city):
     ru = r.round_units.get()
     response = staff_client.post(reverse("fieldwork:codes_issue", args=[ru.pk]), {"size": "3"})
     assert response.status_code == 400 and not CodeBatch.objects.exists()
+
+
+def test_a_finished_round_offers_no_printing_voiding_or_forms_issued(staff_client, city):
+    """Regression: a closed round's unit page still offered 打印测评码条, 作废 and 保存发出票数."""
+    from django.core.exceptions import ValidationError
+
+    from surveys.fieldwork.services import paper_forms_set
+    from surveys.models import Round
+
+    ru = city["round"].round_units.first()
+    batch, _plain = codes_issue(round_unit=ru, size=2, actor=staff_client.user)
+    url = reverse("fieldwork:unit", args=[ru.pk])
+    open_page = staff_client.get(url).content.decode()
+    assert "打印测评码条" in open_page and "作废本批" in open_page and "保存发出票数" in open_page
+    Round.objects.filter(pk=ru.round_id).update(status=RoundStatus.CLOSED)
+    page = staff_client.get(url).content.decode()
+    assert "打印测评码条" not in page and "作废本批" not in page and "保存发出票数" not in page
+    assert "下载清单" in page and "不能再修改" in page
+    ru.refresh_from_db()
+    with pytest.raises(ValidationError, match="已结束"):
+        codes_void(batch=batch, actor=staff_client.user, reason="x")
+    with pytest.raises(ValidationError, match="已结束"):
+        paper_forms_set(round_unit=ru, issued=5, actor=staff_client.user)
+    response = staff_client.post(reverse("fieldwork:paper_forms", args=[ru.pk]), {"issued": "5"})
+    assert response.status_code == 400
+    ru.refresh_from_db()
+    assert ru.paper_forms_issued == 0
+
+
+def test_a_units_batch_is_proposed_from_its_planned_sample(staff_client, city):
+    """Regression: a batch defaulted to 100 codes whatever the unit's planned sample."""
+    from surveys.models import RoundUnit
+
+    ru = city["round"].round_units.first()
+    RoundUnit.objects.filter(pk=ru.pk).update(planned_sample=150)
+    page = staff_client.get(reverse("fieldwork:unit", args=[ru.pk])).content.decode()
+    assert 'name="size" id="id_size" min="1" max="5000" value="165"' in page
+    codes_issue(round_unit=ru, size=165, actor=staff_client.user)
+    page = staff_client.get(reverse("fieldwork:unit", args=[ru.pk])).content.decode()
+    assert 'id="id_size" min="1" max="5000" value=""' in page  # enough already: nothing proposed
+    assert "已有有效测评码 165 个" in page

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from audit.models import AuditEntry
 from tests import factories
+from tests.surveys.reports.test_views import _jobs_root, feedback_zip  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +60,7 @@ def test_export_feedback_zip_and_one_unit(data, staff_client, tmp_path):
     r, unit = data["round"], data["units"][1]
     path = tmp_path / "feedback.zip"
     call_command("export_feedback", r.pk, str(path), stdout=io.StringIO())
-    download = zipfile.ZipFile(io.BytesIO(body(staff_client.get(reverse("reports:feedback_zip", args=[r.pk])))))
+    download = feedback_zip(staff_client, r)
     written = zipfile.ZipFile(path)
     assert written.namelist() == download.namelist()
     for name in written.namelist():

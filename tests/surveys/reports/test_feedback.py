@@ -135,3 +135,11 @@ def test_feedback_prints_the_seal_fingerprint_and_the_names_of_the_close(data):
     notes = {row[0]: row[1] for row in wb["说明"].iter_rows(min_row=3, values_only=True)}
     assert notes["封存指纹"] == r.snapshot.fingerprint and notes["单位"] == "主城2区"
     assert all(r.snapshot.fingerprint in ws.HeaderFooter.oddFooter.left.text for ws in wb)
+def test_the_trend_sheet_shows_years_without_a_thousands_separator(data):
+    r, unit = data["round"], data["units"][0]
+    ctx = feedback_context(r, unit=unit)
+    wb = read(ctx, ctx.units[0])
+    ws = wb["历次测评"]
+    column = [c.value for c in ws[1]].index("年度")
+    years = [row[column] for row in ws.iter_rows(min_row=2) if row[column].value is not None]
+    assert years and all(c.value == r.year and c.number_format == "0" for c in years)

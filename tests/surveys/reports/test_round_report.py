@@ -272,3 +272,11 @@ def test_weighted_rounds_report_the_weighted_rates_and_the_weights(db):
     assert rows[0][headers["选拔任用满意+基本满意"]] == exactly(d.positive)  # (3·0.9 + 0.5) / 4
     notes = {row[0]: row[1] for row in wb["说明"].iter_rows(min_row=3, values_only=True)}
     assert "群众 ×3" in notes["权重"] and "领导干部 ×1" in notes["权重"]
+
+
+def test_the_year_reads_as_a_year_not_a_thousands_number(data):
+    """Regression: the 说明 sheet showed the year as "2,025"."""
+    wb = build(data["round"])
+    year = next(row[1] for row in wb["说明"].iter_rows(min_row=3) if row[0].value == "年度")
+    assert year.value == data["round"].year and isinstance(year.value, int)
+    assert year.number_format == "0"

@@ -243,3 +243,10 @@ def test_the_fast_path_refuses_what_the_form_refuses(client, setup):
         assert "提交未成功" in body
     assert not PendingBallot.objects.exists()
     assert AccessCode.objects.get(digest=codes.digest(code)).status == CodeStatus.UNUSED
+def test_the_intro_counts_the_questions_marked_required(client, setup):
+    """Regression: the intro said two items were required while three were marked 必答."""
+    r = setup["round"]
+    body = client.get(URL, {"code": setup["codes"][0]}).content.decode()
+    marked = body.count('<span class="req">（必答）</span>')
+    assert marked == 3  # the respondent category and the two headline items
+    assert f"标有“必答”的 {marked} 题须作答" in body

@@ -190,3 +190,22 @@ def test_live_turnout_counts_codes_and_forms_without_rates(data):
     assert first.round_unit.unit.name == "主城1区"
     assert (first.codes_issued, first.codes_void, first.received) == (10, 1, 15)
     assert first.issued == 10 - 1 + first.round_unit.paper_forms_issued
+
+
+def test_live_pages_keep_groups_together_and_repeat_a_continued_heading():
+    from types import SimpleNamespace
+
+    def group(name, n):
+        return dashboards.LiveGroup(SimpleNamespace(name=name), [f"{name}{i}" for i in range(n)])
+
+    pages = dashboards.live_pages([group("甲", 3), group("乙", 6), group("丙", 1)], rows=4, columns=2)
+    shown = [[[("·" if line.turnout else ("续" if line.continued else "头")) + line.group.group.name
+               for line in column] for column in page] for page in pages]
+    assert shown == [
+        [["头甲", "·甲", "·甲", "·甲"], ["头乙", "·乙", "·乙", "·乙"]],
+        [["续乙", "·乙", "·乙", "·乙"], ["头丙", "·丙"]],
+    ]
+    # A heading never ends a column: 丁 would start on the last line, so it moves on.
+    pages = dashboards.live_pages([group("甲", 2), group("丁", 2)], rows=4, columns=2)
+    assert [[line.group.group.name for line in column] for column in pages[0]] == [["甲"] * 3, ["丁"] * 3]
+    assert dashboards.live_pages([], rows=4, columns=2) == [[]]

@@ -55,7 +55,7 @@ def test_anonymous_users_log_in_and_others_are_refused(client, data):
         assert client.get(url).status_code == 200
 
 
-def test_leaders_see_published_rounds_staff_also_closed_and_live_ones(client, data):
+def test_leaders_see_published_rounds_staff_also_closed_and_everyone_live_ones(client, data):
     r, unit = data["round"], data["units"][0]
     leader, staff = factories.leader(), factories.staff()
     set_status(r, RoundStatus.CLOSED)
@@ -75,8 +75,37 @@ def test_leaders_see_published_rounds_staff_also_closed_and_live_ones(client, da
     assert '<meta http-equiv="refresh"' in html
     assert "%" not in html.replace('content="width', "")  # no rate of any kind while open
     assert "满意" not in html.replace("满意度测评", "")
+    # Regression: leaders, even unrestricted ones, got 404 on the wall screen.
     login(client, leader)
-    assert client.get(reverse("dashboards:live", args=[r.pk])).status_code == 404
+    assert client.get(reverse("dashboards:live", args=[r.pk])).status_code == 200
+    assert reverse("dashboards:live", args=[r.pk]) in client.get(reverse("dashboards:index")).content.decode()
+    login(client, factories.user())
+    assert client.get(reverse("dashboards:live", args=[r.pk])).status_code == 403
+
+
+def test_a_limited_leader_watches_only_their_groups_on_the_wall_screen(client, data):
+    r = set_status(data["round"], RoundStatus.OPEN)
+    main = data["groups"][0]
+    login(client, factories.leader(groups_limit=[main]))
+    html = client.get(reverse("dashboards:live", args=[r.pk])).content.decode()
+    assert "主城1区" in html and "远郊1区" not in html and "市部门1" not in html
+    assert "只含您可查看的单位分组" in html
+
+
+def test_the_wall_screen_pages_by_itself_and_without_javascript(client, data):
+    r = set_status(data["round"], RoundStatus.OPEN)
+    extra = factories.group("新区", order=9)
+    for i in range(40):
+        r.round_units.create(unit=factories.unit(f"新区{i:02d}", extra), planned_sample=50)
+    login(client, factories.leader())
+    first = client.get(reverse("dashboards:live", args=[r.pk])).content.decode()
+    assert first.count("data-live-page=") == 2  # 47 units under 4 headings: two pages of 3 × 13 lines
+    assert 'data-live-page="2" aria-label="第 2 屏" hidden' in first
+    assert '<noscript><meta http-equiv="refresh" content="10;url=?page=2"></noscript>' in first
+    second = client.get(reverse("dashboards:live", args=[r.pk]) + "?page=2").content.decode()
+    assert 'data-live-page="1" aria-label="第 1 屏" hidden' in second
+    assert 'content="10;url=?page=1"' in second  # the last page leads back to the first
+    assert client.get(reverse("dashboards:live", args=[r.pk]) + "?page=x").status_code == 200
 
 
 def test_overview_shows_the_figures_of_the_scoring_module(client, data):
@@ -196,3 +225,10 @@ def test_query_counts_do_not_grow_with_units(client, django_assert_max_num_queri
         counts.append(len(captured))
         Round.objects.filter(pk__in=[x.pk for x in rounds]).update(status=RoundStatus.CLOSED)
     assert counts[0] == counts[1], counts
+
+
+def test_the_wall_screen_says_so_when_no_unit_is_in_view(client, data):
+    r = set_status(data["round"], RoundStatus.OPEN)
+    login(client, factories.leader(groups_limit=[factories.group("空分组")]))
+    html = client.get(reverse("dashboards:live", args=[r.pk])).content.decode()
+    assert "没有可显示的单位" in html and html.count("data-live-page=") == 1

@@ -168,3 +168,20 @@ def test_create_with_actor_is_recorded(staff):
     assert entry.object_id == str(r.pk) and entry.source == "新建测评"
     assert entry.changes["name"] == [None, "新测评"] and entry.changes["year"] == [None, 2026]
     assert r.items.headline().count() == 2
+
+
+def test_a_headline_item_cannot_be_made_optional():
+    from surveys.rounds.services import item_update, questionnaire_update
+
+    r = factories.round_([factories.unit()], status=RoundStatus.DRAFT)
+    headline = factories.headline(r)
+    with pytest.raises(ValidationError, match="必答"):
+        item_update(item=headline, actor=factories.staff(), required=False)
+    headline.refresh_from_db()
+    assert headline.required
+    # One save of the step is all or nothing: an edit before the refusal is not kept.
+    sub = r.items.filter(kind=ItemKind.SUB).first()
+    with pytest.raises(ValidationError):
+        questionnaire_update(round_=r, edits=[(sub, {"text": "改了"}), (headline, {"required": False})],
+                             add_text="新题", actor=factories.staff())
+    assert r.items.get(pk=sub.pk).text != "改了" and not r.items.filter(text="新题").exists()
