@@ -54,6 +54,8 @@ class Column:
 
     kind: text | int | bool | choice. required: the column must be present and every row
     must fill it; otherwise a missing column or an empty cell gives `default`.
+    blank: a required column whose cells may be left empty (`default`), e.g. an item a
+    respondent may abstain from: the column must be there, its cells need not be filled.
     choices (kind choice): {label: value}; labels are matched loosely (full/half width,
     spaces, look-alike punctuation, case), and each value also matches itself.
     nfkc (kind text): normalise full-width forms (NFKC); spaces are always collapsed.
@@ -71,6 +73,7 @@ class Column:
     default: Any = None
     unique: bool = False
     nfkc: bool = True
+    blank: bool = False
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -116,7 +119,7 @@ class CellError:
 
     def location(self):
         where = _(" %(column)s 列") % {"column": self.column} if self.column else ""
-        return where + (f"（{self.header}）" if self.header else "")
+        return where + (_("（%(header)s）") % {"header": self.header} if self.header else "")
 
 
 @dataclass
@@ -324,7 +327,7 @@ class _SheetReader:
                 raise SheetRefused(_("表头 %(letter)s%(number)s 是公式，请把表头改为直接输入的文字。") % {"letter": letter, "number": number})
             if _empty(cell.value):
                 continue
-            text = tidy(cell.value)
+            text = tidy(cell.value, nfkc=False)  # quoted in messages as the clerk wrote it
             column = by_name.get(header_key(text))
             if column is None:
                 extra.append(_("%(letter)s 列“%(name)s”") % {"letter": letter, "name": shorten(text, 20)})
@@ -398,7 +401,7 @@ class _SheetReader:
         if isinstance(value, str):
             value = tidy(value, nfkc=column.nfkc or column.kind != "text")
         if _empty(value):
-            if column.required:
+            if column.required and not column.blank:
                 bad(_("不能为空。"))
             return column.default
         converted, message = CONVERTERS[column.kind](column, value)

@@ -23,9 +23,11 @@
 import datetime as dt
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+import functools
 import math
 import re
 import tempfile
+import threading
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,8 +35,11 @@ from enum import Enum
 from fractions import Fraction
 from itertools import islice
 from urllib.parse import quote
+from xml.sax.saxutils import escape as xml_escape
 
 import xlsxwriter
+import xlsxwriter.workbook
+from xlsxwriter.utility import xl_col_to_name
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from .text import display_width
@@ -76,6 +81,7 @@ FOOTER_MARGIN_IN = 0.3
 MIN_PRINT_SCALE = 0.70
 PAGE_FOOTER = gettext_lazy("第 &P 页，共 &N 页")
 FOOTER_WIDTH = 40  # display width of the footer's left text, so it never runs into the page count
+FOOTER_CENTER_WIDTH = 30  # and of its centre text (e.g. a seal's fingerprint), which sits between
 
 
 @dataclass(frozen=True)
@@ -243,20 +249,50 @@ def lines_needed(text, width):
 # --- workbooks ---------------------------------------------------------------------------
 
 
+class _Workbook(xlsxwriter.Workbook):
+    """XlsxWriter's workbook, able to zip its parts at a lower compression level.
+
+    XlsxWriter zips at zlib's default level (6); a million rows of sheet XML (some 450 MB)
+    then take longer to compress than to write. Level 1 is about four times faster for a file
+    about 40% larger. XlsxWriter takes no such option: its module's ZipFile is swapped for
+    the time of the packaging, under a lock (another workbook closing meanwhile would at
+    worst be compressed less).
+    """
+
+    compresslevel = None
+
+    def _store_workbook(self):
+        if self.compresslevel is None:
+            return super()._store_workbook()
+        with _ZIP_LOCK:
+            original = xlsxwriter.workbook.ZipFile
+            xlsxwriter.workbook.ZipFile = functools.partial(original, compresslevel=self.compresslevel)
+            try:
+                return super()._store_workbook()
+            finally:
+                xlsxwriter.workbook.ZipFile = original
+
+
+_ZIP_LOCK = threading.Lock()
+
+
 class Book:
     """A workbook being written to a temporary file; single use.
 
     Formats are registered once per combination; sheets are written in constant memory.
+    fast: zip at zlib level 1 (for exports of hundreds of thousands of rows).
     """
 
-    def __init__(self):
+    def __init__(self, *, fast=False):
         self.file = tempfile.TemporaryFile()
-        self.xlsx = xlsxwriter.Workbook(self.file, {
+        self.xlsx = _Workbook(self.file, {
             "constant_memory": True,
             # Belt and braces: cells are written with explicit types anyway.
             "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
         })
         self.xlsx.set_properties({"comments": _("公信度测评")})
+        if fast:
+            self.xlsx.compresslevel = 1
         self._formats = {}
         self._lists = None
         self._list_rows = 0
@@ -307,9 +343,13 @@ class Book:
         return self.file
 
 
-def new_workbook():
-    """A workbook written as it goes: rows go to temporary files, not to memory."""
-    return Book()
+def new_workbook(*, fast=False):
+    """A workbook written as it goes: rows go to temporary files, not to memory.
+
+    fast: compressed at zlib level 1, about four times faster to zip and 40% larger, for
+    exports of hundreds of thousands of rows (the raw ballots).
+    """
+    return Book(fast=fast)
 
 
 def write_cell(book, ws, row, col, value, column=None, *, bold=False, header=False):
@@ -349,16 +389,18 @@ def page_setup(book, ws, layout, *, repeat_rows=(0, 0), key_columns=1, footer=""
     ws.repeat_rows(*repeat_rows)
     if layout.flow and key_columns:
         ws.repeat_columns(0, key_columns - 1)
-    left = f"&L&9{_footer_text(footer)}" if footer else ""
-    ws.set_footer(f"{left}&R&9{PAGE_FOOTER}", margin=FOOTER_MARGIN_IN)
+    left, center = footer if isinstance(footer, tuple) else (footer, "")
+    left = f"&L&9{_footer_text(left)}" if left else ""
+    center = f"&C&9{_footer_text(center, FOOTER_CENTER_WIDTH)}" if center else ""
+    ws.set_footer(f"{left}{center}&R&9{PAGE_FOOTER}", margin=FOOTER_MARGIN_IN)
 
 
-def _footer_text(text):
+def _footer_text(text, limit=FOOTER_WIDTH):
     text = " ".join(clean_text(text).split())
     out, width = "", 0
     for ch in text:
         width += display_width(ch)
-        if width > FOOTER_WIDTH:
+        if width > limit:
             out = out[:-1] + "…"
             break
         out += ch
@@ -366,44 +408,57 @@ def _footer_text(text):
 
 
 def write_table(book, title, columns, rows, *, footer="", key_columns=1, note=None,
-                input_rows=0, fit_sample=FIT_SAMPLE):
+                input_rows=0, fit_sample=FIT_SAMPLE, bulk=False, heading=None):
     """Write one table sheet: a header row, then the rows; returns the number of data rows.
 
     rows: any iterable of sequences, one value per column (None for empty); the first
     `fit_sample` rows are measured for the widths and the rest stream in constant memory.
+    bulk: the rows are plain values (text, numbers, dates, booleans, None; no Styled) and
+    are many: they go straight into the sheet's XML, the same cells in the same house style
+    about ten times faster, without per-row heights for wrapped text (`BulkRows`).
+    heading: a title line above the header row (the header row is then the sheet's second).
+    footer: the footer's left text, or (left, centre) — e.g. the round, and a seal's fingerprint.
     key_columns: the leftmost columns that name a row (e.g. code and name); frozen, and
     repeated on every printed page when the table is too wide for one.
     note: lines (text, or sequences of values) written under the table, outside the filter.
     input_rows: blank rows below the data that the drop-down lists still cover (templates).
     """
     ws = book.add_sheet(title)
+    top = 1 if heading else 0  # the header row
     stream = iter(rows)
     sample = list(islice(stream, fit_sample))
     widths = fit_widths(columns, sample)
     layout = print_layout(widths)
-    page_setup(book, ws, layout, key_columns=key_columns, footer=footer or title)
+    page_setup(book, ws, layout, repeat_rows=(top, top), key_columns=key_columns, footer=footer or title)
     for index, width in enumerate(widths):
         ws.set_column(index, index, width)
-    ws.freeze_panes(1, key_columns if layout.flow else 0)
+    ws.freeze_panes(top + 1, key_columns if layout.flow else 0)
+    if heading:
+        ws.set_row(0, 24)
+        ws.write_string(0, 0, clean_text(heading), book.format(bold=True, border=False, size=14))
     header_lines = max((lines_needed(c.header, w) for c, w in zip(columns, widths)), default=1)
-    ws.set_row(0, LINE_HEIGHT * header_lines + 3)
+    ws.set_row(top, LINE_HEIGHT * header_lines + 3)
     for index, column in enumerate(columns):
-        write_cell(book, ws, 0, index, column.header, header=True)
+        write_cell(book, ws, top, index, column.header, header=True)
     wrapped = [(i, w) for i, (c, w) in enumerate(zip(columns, widths)) if c.wrap]
     count = 0
+    if bulk:
+        count = BulkRows(book, ws, columns).write(_chain(sample, stream), first_row=top + 1)
+        stream, sample = (), ()
     for values in _chain(sample, stream):
         count += 1
+        row = top + count
         if wrapped:
             lines = max((lines_needed(values[i], w) for i, w in wrapped if i < len(values) and values[i] is not None),
                         default=1)
             if lines > 1:
-                ws.set_row(count, min(LINE_HEIGHT * lines + 2, MAX_ROW_HEIGHT))
+                ws.set_row(row, min(LINE_HEIGHT * lines + 2, MAX_ROW_HEIGHT))
         for index, (column, value) in enumerate(zip(columns, values)):
-            write_cell(book, ws, count, index, value, column)
-    ws.autofilter(0, 0, count, len(columns) - 1)
-    _validations(book, ws, columns, count + input_rows)
+            write_cell(book, ws, row, index, value, column)
+    ws.autofilter(top, 0, top + count, len(columns) - 1)
+    _validations(book, ws, columns, top + 1, top + count + input_rows)
     if note:
-        row = count + 2
+        row = top + count + 2
         for line in note if isinstance(note, list) else [note]:
             if isinstance(line, (list, tuple)):
                 for index, (column, value) in enumerate(zip(columns, line)):
@@ -412,6 +467,155 @@ def write_table(book, title, columns, rows, *, footer="", key_columns=1, note=No
                 ws.write_string(row, 0, clean_text(line), book.format(border=False))
             row += 1
     return count
+
+
+class BulkRows:
+    """Rows written straight into a constant-memory sheet's XML, for tables of many rows.
+
+    XlsxWriter spends some 15 µs on each cell it is given (checks, a tuple, an XML writer
+    call); a million ballots of 13 cells took minutes. Here each distinct text of a column
+    becomes one shared string and one ready-made piece of XML, so a row is a join of pieces.
+    The cells are those `write_cell` would write: text always a string (never a formula; the
+    quotePrefix style when it looks like one), numbers, dates and booleans typed, the column's
+    number format, the house border. Free text that is long or rare is written inline (the
+    shared-string table holds at most TEXT_CACHE entries per sheet), so memory stays bounded.
+
+    Relies on XlsxWriter's constant-memory internals (the row file `row_data_fh`, the row
+    counter `previous_row`, `_check_dimensions`, a format's `_get_xf_index`, the workbook's
+    shared-string table), pinned in pyproject.toml and checked by the tests, which read the
+    same table written both ways.
+    """
+
+    TEXT_CACHE = 20_000
+    CACHE_TEXT_LENGTH = 64
+    ROWS_PER_WRITE = 500
+    EPOCH = dt.datetime(1899, 12, 30)
+
+    def __init__(self, book, ws, columns):
+        self.book, self.ws, self.columns = book, ws, list(columns)
+        self.letters = [xl_col_to_name(i) for i in range(len(self.columns))]
+        self.text_xf = [book.format(wrap=c.wrap)._get_xf_index() for c in self.columns]
+        self.quoted_xf = [book.format(wrap=c.wrap, quote_prefix=True)._get_xf_index() for c in self.columns]
+        self.number_xf = [book.format(number_format=c.format)._get_xf_index() for c in self.columns]
+        self.date_xf = [
+            book.format(number_format=c.format if c.kind in ("date", "datetime") else NUMBER_FORMATS["date"])._get_xf_index()
+            for c in self.columns
+        ]
+        self.datetime_xf = [
+            book.format(number_format=c.format if c.kind in ("date", "datetime") else NUMBER_FORMATS["datetime"])._get_xf_index()
+            for c in self.columns
+        ]
+        self.blank = [f'" s="{xf}"/>' for xf in self.text_xf]
+        self.texts = [{} for _ in self.columns]  # per column: text -> its cell's piece
+        self.others = [{} for _ in self.columns]  # per column: blank, date, small int -> piece
+        self.strings = book.xlsx.str_table
+
+    def write(self, rows, first_row):
+        """Write the rows from `first_row` (0-based) on; returns how many were written.
+
+        A row's XML is `number.join(pieces)`: each piece is one cell's XML after its
+        reference, followed by the start of the next cell's reference (`<c r="B`), so the
+        row number is the only thing put between them. Pieces of repeated values are kept.
+        """
+        ws = self.ws
+        if first_row > ws.previous_row:
+            ws._write_single_row(first_row)  # flush the rows above, as the next write would
+        width = len(self.columns)
+        tails = ['<c r="' + letter for letter in self.letters[1:]] + ["</row>"]
+        head = ["<row r=\"", "\"><c r=\"" + self.letters[0]] if width else []
+        texts = self.texts
+        others = self.others
+        cell = self.cell
+        out, pending, row, hits = ws.row_data_fh, [], first_row, 0
+        for values in rows:
+            if len(values) != width:
+                values = list(values)[:width] + [None] * (width - len(values))
+            parts = head[:]
+            append = parts.append
+            index = 0
+            for value in values:
+                if type(value) is str:
+                    piece = texts[index].get(value)
+                    if piece is None:
+                        piece = cell(index, value) + tails[index]
+                        if value in texts[index]:
+                            texts[index][value] = piece
+                    else:
+                        hits += 1
+                else:
+                    piece = others[index].get(value) if type(value) is not bool else None
+                    if piece is None:
+                        piece = cell(index, value) + tails[index]
+                        if type(value) is not bool and value in others[index]:
+                            others[index][value] = piece
+                append(piece)
+                index += 1
+            pending.append(str(row + 1).join(parts))
+            row += 1
+            if len(pending) >= self.ROWS_PER_WRITE:
+                out.write("".join(pending))
+                pending.clear()
+        if pending:
+            out.write("".join(pending))
+        count = row - first_row
+        if count:
+            ws._check_dimensions(row - 1, width - 1)
+            ws.previous_row = row - 1
+        self.strings.count += hits  # the references the <sst count> reports
+        return count
+
+    def cell(self, index, value):
+        """The XML of one cell after its reference: attributes, value, closing tag.
+
+        Texts, dates, blanks and small whole numbers repeat: their pieces are kept (at most
+        TEXT_CACHE per column and kind), so a repeated value costs one dictionary lookup.
+        """
+        kind = type(value)
+        if kind is str:
+            return self._text(index, value)
+        if value is None:
+            piece = self.blank[index]
+        elif kind is int or kind is float:
+            if kind is float and not math.isfinite(value):
+                return self.blank[index]
+            piece = f'" s="{self.number_xf[index]}"><v>{value!r}</v></c>'
+            if kind is float or not -1000 < value < 100_000:
+                return piece
+        elif kind is dt.date:
+            piece = f'" s="{self.date_xf[index]}"><v>{(value - self.EPOCH.date()).days}</v></c>'
+        else:
+            return self._other(index, value)
+        if len(self.others[index]) < self.TEXT_CACHE:
+            self.others[index][value] = piece
+        return piece
+
+    def _text(self, index, value):
+        text = clean_text(value)
+        xf = self.quoted_xf[index] if looks_like_formula(text) else self.text_xf[index]
+        if len(text) <= self.CACHE_TEXT_LENGTH and len(self.texts[index]) < self.TEXT_CACHE:
+            piece = f'" s="{xf}" t="s"><v>{self.strings._get_shared_string_index(text)}</v></c>'
+            self.texts[index][value] = piece
+            return piece
+        space = ' xml:space="preserve"' if text != text.strip() else ""
+        return f'" s="{xf}" t="inlineStr"><is><t{space}>{xml_escape(text)}</t></is></c>'
+
+    def _other(self, index, value):
+        if isinstance(value, Styled):
+            raise TypeError("bulk rows take plain values; write Styled cells with write_table(bulk=False)")
+        stored = plain(value)
+        if stored is None:
+            return self.blank[index]
+        if isinstance(stored, str):
+            return self._text(index, stored)
+        if isinstance(stored, dt.datetime):
+            serial = (stored - self.EPOCH).total_seconds() / 86400
+            return f'" s="{self.datetime_xf[index]}"><v>{serial!r}</v></c>'
+        if isinstance(stored, dt.date):
+            return f'" s="{self.date_xf[index]}"><v>{(stored - self.EPOCH.date()).days}</v></c>'
+        if isinstance(stored, dt.time):
+            serial = (stored.hour * 3600 + stored.minute * 60 + stored.second) / 86400
+            return f'" s="{self.datetime_xf[index]}"><v>{serial!r}</v></c>'
+        return self.cell(index, stored)  # int or float subclasses (bool was made 是/否)
 
 
 def _chain(first, rest):
@@ -424,8 +628,8 @@ def sheet_title(title):
     return re.sub(r"[\[\]:*?/\\]", "·", clean_text(title)).strip("'")[:31] or "Sheet"
 
 
-def _validations(book, ws, columns, last_row):
-    if last_row < 1:
+def _validations(book, ws, columns, first_row, last_row):
+    if last_row < first_row:
         return
     for index, column in enumerate(columns):
         if not column.choices:
@@ -441,7 +645,7 @@ def _validations(book, ws, columns, last_row):
             options.update(error_title=column.header[:32], error_message=_("请从下拉列表中选择%(header)s。") % {"header": column.header})
         else:
             options.update(error_type="information", error_message=_("不在列表中的%(header)s会在导入时列出，请核对。") % {"header": column.header})
-        ws.data_validation(1, index, last_row, index, options)
+        ws.data_validation(first_row, index, last_row, index, options)
 
 
 def write_notes(book, title, heading, pairs, *, footer=""):

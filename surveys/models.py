@@ -593,6 +593,70 @@ class PaperEntry(models.Model):
         ]
 
 
+class PaperImportStatus(models.TextChoices):
+    QUEUED = "queued", _("等待写入")
+    DONE = "done", _("已导入")
+    FAILED = "failed", _("未导入")
+
+
+class PaperImport(models.Model):
+    """One spreadsheet of paper ballots imported into a round (or queued to be).
+
+    `digest` fingerprints the file's ballots (not its bytes: paper_import.content_digest),
+    so the same stack of ballots is not counted twice: a second import of the same content
+    is refused unless staff import it again with a written reason (`repeat_of`, `reason`).
+    `pending` holds the checked ballots, sorted by content, only until the background job
+    has written them; it is emptied then, whatever the outcome.
+    """
+
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="paper_imports", verbose_name=_("测评轮次")
+    )
+    digest = models.CharField(_("内容摘要"), max_length=64)
+    file_name = models.CharField(_("文件名"), max_length=200, blank=True)
+    ballots = models.PositiveIntegerField(_("票数"))
+    status = models.CharField(
+        _("状态"), max_length=8, choices=PaperImportStatus.choices, default=PaperImportStatus.QUEUED
+    )
+    repeat_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("重复导入的原导入"),
+    )
+    reason = models.CharField(_("再次导入的理由"), max_length=500, blank=True)
+    message = models.CharField(_("结果说明"), max_length=300, blank=True)
+    pending = models.JSONField(_("待写入的票"), default=list, blank=True)
+    job = models.ForeignKey(
+        "jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("后台任务"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("导入人")
+    )
+    created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("纸质票导入")
+        verbose_name_plural = _("纸质票导入")
+        constraints = [
+            # The same content once per round, unless imported again on purpose (with a reason).
+            models.UniqueConstraint(
+                fields=["round", "digest"],
+                condition=Q(repeat_of__isnull=True) & ~Q(status="failed"),
+                name="paper_import_content_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(repeat_of__isnull=True) | ~Q(reason=""), name="paper_import_again_has_reason"
+            ),
+            models.CheckConstraint(condition=Q(status__in=["queued", "done", "failed"]),
+                                   name="paper_import_status_known"),
+        ]
+
+    def __str__(self):
+        return f"{self.round} {self.file_name}"
+
+
 class Investigation(models.Model):
     """The investigation of a below-standard unit on one headline dimension (经调查了解)."""
 

@@ -3,6 +3,7 @@ import shutil
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from tests import factories
 
@@ -39,6 +40,16 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
         if reporter:
             reporter.write_line(f"CI: {skipped} test(s) skipped; failing the run.", red=True)
+
+
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Every test starts in the site's language. A request leaves its language active in the
+    thread (LocaleMiddleware activates it, nothing deactivates it), so a test ending on an
+    English page would otherwise make the next test's services speak English."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

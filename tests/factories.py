@@ -213,3 +213,17 @@ def reported_city():
     data["round_units"] = ru
     return data
 
+
+
+def file_from_job(client, url):
+    """POST a download that a background job builds; follow to the job page; return the file.
+
+    (Tests run jobs at once: the job page already offers the file.)"""
+    started = client.post(url)
+    assert started.status_code == 302 and started["Location"].startswith("/jobs/"), started
+    job_page = client.get(started["Location"])
+    assert job_page.status_code == 200
+    assert started["Location"] + "download/" in job_page.content.decode(), job_page.content.decode()[-2000:]
+    download = client.get(started["Location"] + "download/")
+    assert download.status_code == 200
+    return download

@@ -74,13 +74,13 @@ EXPECTED = {
     "fieldwork:paper_batch_new": STAFF_POST_ONLY,
     "fieldwork:batch_void": STAFF_POST_ONLY,
     "fieldwork:paper_batch_close": STAFF_POST_ONLY,
+    "fieldwork:paper_import_again": STAFF_POST_ONLY,
+
     "rounds:seal": STAFF_POST_ONLY,
     "fieldwork:round_issue": STAFF_POST_ONLY,
     # world's round is published: slips are no longer printed, the page sends staff back.
     "fieldwork:slips": rule(302, 403, 302, 302),
     "fieldwork:round_slips": rule(302, 403, 302, 302),
-    # Every unit's feedback is built by a job, started with a POST.
-    "reports:feedback_zip": rule(302, 405, 405, 405),
     # The live turnout screen exists only while a round is open; world's round is published.
     "dashboards:live": rule(302, 404, 404, 404),
     "respondent:start": PUBLIC,
@@ -139,6 +139,7 @@ ARGS = {
     "fieldwork:round_issue": lambda w: {"pk": w["round"].pk},
     "fieldwork:round_slips": lambda w: {"pk": w["round"].pk},
     "fieldwork:paper_import": lambda w: {"pk": w["round"].pk},
+    "fieldwork:paper_import_again": lambda w: {"pk": w["round"].pk},
     "fieldwork:paper_import_template": lambda w: {"pk": w["round"].pk},
     "fieldwork:slips": lambda w: {"pk": w["code_batch"].pk},
     "fieldwork:codes_xlsx": lambda w: {"pk": w["code_batch"].pk},

@@ -126,3 +126,20 @@ class ImportForm(forms.Form):
                 _("文件过大（上限 %(limit).1f MB），请拆分后分别导入。") % {"limit": limit}, code="too_large"
             )
         return upload
+
+
+class ImportAgainForm(forms.Form):
+    """Import a file whose ballots were imported before: only with a written reason."""
+
+    token = forms.CharField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("再次导入的理由"), min_length=5, max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("例如：这是第二回收点的另一箱纸质票，内容与第一箱恰好相同。理由记入操作记录。"),
+        error_messages={"required": _("请写明再次导入的理由。"),
+                        "min_length": _("请把理由写具体一些（至少 5 个字）。")},
+    )
+    confirm = forms.BooleanField(
+        label=_("我已核对：这些纸质票此前没有计入本轮"),
+        error_messages={"required": _("请勾选确认：这些纸质票此前没有计入本轮。")},
+    )

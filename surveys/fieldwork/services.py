@@ -14,10 +14,12 @@ batch; a counted double-keyed batch and an import are mixed at once, in their tr
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q, Sum, Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,10 +34,15 @@ from surveys.models import (
     PaperBatch,
     PaperBatchStatus,
     PaperEntry,
+    PaperImport,
+    PaperImportStatus,
     RespondentCategory,
+    Round,
     RoundStatus,
     RoundUnit,
 )
+
+from .paper_import import ImportRefused, over_issued, parse
 
 MAX_BATCH_SIZE = 5000
 
@@ -315,28 +322,166 @@ def paper_batch_count(*, batch, resolutions, actor):
     return counted
 
 
-@transaction.atomic
-def paper_ballots_import(*, round_, upload, actor):
-    """Import a checked spreadsheet of paper ballots: every row or none."""
-    from .paper_import import ImportRefused, parse
+# --- importing a spreadsheet of paper ballots ----------------------------------------------
 
-    _require_open(round_)
+# Files up to this many ballots are written in the request (a second or two); larger ones by
+# a background job, so no proxy timeout can cut an import in half (docs/spreadsheets.md).
+# settings.PAPER_IMPORT_SYNC_BALLOTS overrides it.
+SYNC_IMPORT_BALLOTS = 200
+
+
+def sync_import_limit():
+    return getattr(settings, "PAPER_IMPORT_SYNC_BALLOTS", SYNC_IMPORT_BALLOTS)
+
+
+IMPORT_JOB_HANDLER = "surveys.fieldwork.jobs.paper_import_job"
+PROGRESS_EVERY = 200
+
+
+class DuplicateImport(ImportRefused):
+    """The file's ballots were imported already (or are being): `first` is that import."""
+
+    def __init__(self, first):
+        self.first = first
+        values = {
+            "when": f"{timezone.localtime(first.created_at):%Y-%m-%d %H:%M}", "who": _person(first.created_by),
+            "n": f"{first.ballots:,}", "file": first.file_name or _("未命名"),
+        }
+        if first.status == PaperImportStatus.DONE:
+            said = _("这个文件的纸质票已于 %(when)s 由 %(who)s 导入（%(n)s 张，文件“%(file)s”），"
+                     "同一批纸质票不能计入两次。") % values
+        else:
+            said = _("这个文件的纸质票已于 %(when)s 由 %(who)s 提交导入，正在后台写入（%(n)s 张，文件“%(file)s”），"
+                     "同一批纸质票不能计入两次。") % values
+        super().__init__([
+            said,
+            _("判断依据是文件内容：即使重新保存、调整了行的顺序或把选项写成序号，内容相同的文件也视为同一批。"
+              "如果这确实是另一批内容恰好相同的纸质票，请写明理由后再次导入（记入操作记录）。"),
+        ])
+
+
+def _person(user):
+    return (user.get_full_name() or user.get_username()) if user else _("（未知）")
+
+
+def _importable(round_):
+    round_ = Round.objects.get(pk=round_.pk)  # the status as it is now
+    if round_.status != RoundStatus.OPEN:
+        raise ImportRefused(_("只有进行中的测评轮次才能导入纸质票。"))
     if round_.require_double_keying:
-        raise ImportRefused([_("本轮要求纸质票双人录入，不能直接导入；请按批次录入两遍后核对。")])
-    rows = parse(round_, upload)
-    for row in rows:
+        raise ImportRefused(_("本轮要求纸质票双人录入，不能直接导入；请按批次录入两遍后核对。"))
+    return round_
+
+
+def earlier_import(round_, digest):
+    """The import (done or queued) that first brought these ballots into the round, or None."""
+    return (
+        PaperImport.objects.filter(round=round_, digest=digest, repeat_of__isnull=True)
+        .exclude(status=PaperImportStatus.FAILED).select_related("created_by").first()
+    )
+
+
+def paper_ballots_import(*, round_, upload, actor, reason="", file_name=None, background=None):
+    """Check a spreadsheet of paper ballots and import it, all or nothing; returns the PaperImport.
+
+    The whole file is checked first (ImportRefused lists every problem). A file whose ballots
+    were imported into this round before is refused (DuplicateImport, naming when and by
+    whom) unless `reason` says why it is imported again; that is audited. Up to
+    SYNC_IMPORT_BALLOTS ballots are written now; more are queued for a background job
+    (`record.job`), which writes them in one transaction. `background` forces either way.
+    """
+    round_ = _importable(round_)
+    paper = parse(round_, upload)
+    reason = " ".join((reason or "").split())[:500]
+    name = (file_name if file_name is not None else getattr(upload, "name", "")) or ""
+    with transaction.atomic():
+        first = earlier_import(round_, paper.digest)
+        if first is not None and not reason:
+            raise DuplicateImport(first)
+        problems = over_issued(round_, paper)
+        if problems:
+            raise ImportRefused(problems)
+        record = PaperImport(
+            round=round_, digest=paper.digest, file_name=name[:200], ballots=len(paper),
+            repeat_of=first, reason=reason if first else "", created_by=actor,
+        )
+        record.full_clean(exclude=["job"], validate_constraints=False)
+        try:
+            with transaction.atomic():
+                record.save()
+        except IntegrityError:  # the same file, imported by someone else a moment ago
+            raise DuplicateImport(earlier_import(round_, paper.digest)) from None
+        if first is not None:
+            audit_record(
+                actor=actor, action="paper.import_again", obj=round_,
+                changes={"file": record.file_name, "rows": len(paper), "reason": reason,
+                         "first_import": first.pk, "first_at": first.created_at.isoformat(),
+                         "first_by": _person(first.created_by)},
+            )
+        if background is None:
+            background = len(paper) > sync_import_limit()
+        if not background:
+            paper_import_write(record=record, ballots=paper.ballots)
+            record.refresh_from_db()
+            return record
+        PaperImport.objects.filter(pk=record.pk).update(pending=[b.key() for b in paper.ballots])
+        from jobs.services import job_start
+
+        job = job_start(
+            kind="fieldwork.paper_import",
+            label=_("%(round)s：导入纸质票 %(n)s 张（%(file)s）") % {
+                "round": round_.name, "n": f"{len(paper):,}", "file": record.file_name or _("未命名")},
+            handler=IMPORT_JOB_HANDLER, params={"import_id": record.pk}, actor=actor,
+            back_url=reverse("fieldwork:paper_import", args=[round_.pk]),
+        )
+        PaperImport.objects.filter(pk=record.pk).update(job=job)
+    record.refresh_from_db()
+    return record
+
+
+@transaction.atomic
+def paper_import_write(*, record, ballots, progress=None):
+    """Count the checked ballots of one import, every one or none; returns how many.
+
+    Each goes through ballot_submit, which checks the round is open and 收回 ≤ 发出 under
+    lock; a refusal there rolls the whole import back.
+    """
+    round_ = _importable(record.round)
+    units = {ru.pk: ru for ru in RoundUnit.objects.filter(round=round_).select_related("round", "unit")}
+    categories = {c.pk: c for c in RespondentCategory.objects.all()}
+    total = len(ballots)
+    for done, ballot in enumerate(ballots, start=1):
+        round_unit = units.get(ballot.round_unit)
+        if round_unit is None:
+            raise ImportRefused(_("文件中的单位已不在本轮测评中，未导入任何纸质票。请重新上传。"))
         try:
             ballot_submit(
-                round_unit=row.round_unit, category=row.category, channel=Channel.PAPER,
-                answers=row.answers, opinion=row.opinion,
+                round_unit=round_unit, category=categories.get(ballot.category), channel=Channel.PAPER,
+                answers=dict(ballot.answers), opinion=ballot.opinion,
             )
-        except ValidationError as error:  # e.g. a concurrent keyer filled the last form
-            raise ImportRefused([_("第 %(number)s 行：%(problems)s") % {"number": row.number, "problems": '；'.join(error.messages)}])
+        except ValidationError as error:  # e.g. a keyer filled the last form meanwhile
+            raise ImportRefused([_("%(unit)s：%(why)s 未导入任何纸质票。") % {
+                "unit": round_unit.unit.name, "why": "；".join(error.messages)}])
+        if progress and (done % PROGRESS_EVERY == 0 or done == total):
+            progress(done, total, _("已写入 %(done)s / %(total)s 张") % {"done": f"{done:,}", "total": f"{total:,}"})
     # The file's ballots are counted now, each unit's in shuffled order (not the file's).
-    for round_unit in {row.round_unit.pk: row.round_unit for row in rows}.values():
-        ballots_mix(round_unit=round_unit, minimum=1)
-    audit_record(
-        actor=actor, action="paper.import", obj=round_,
-        changes={"rows": len(rows), "file": getattr(upload, "name", "")[:100]},
+    for round_unit_id in sorted({ballot.round_unit for ballot in ballots}):
+        ballots_mix(round_unit=units[round_unit_id], minimum=1)
+    PaperImport.objects.filter(pk=record.pk).update(
+        status=PaperImportStatus.DONE, pending=[], finished_at=timezone.now(),
+        message=_("已导入 %(n)s 张纸质票。") % {"n": f"{total:,}"},
     )
-    return len(rows)
+    audit_record(
+        actor=record.created_by, action="paper.import", obj=round_,
+        changes={"rows": total, "file": record.file_name[:100], "import": record.pk,
+                 **({"again_of": record.repeat_of_id} if record.repeat_of_id else {})},
+    )
+    return total
+
+
+def paper_import_failed(*, record, messages):
+    """Record that a queued import wrote nothing; its ballots are forgotten, its file may come again."""
+    text = "；".join(messages)[:300]
+    PaperImport.objects.filter(pk=record.pk, status=PaperImportStatus.QUEUED).update(
+        status=PaperImportStatus.FAILED, pending=[], finished_at=timezone.now(), message=text,
+    )

@@ -9,6 +9,7 @@ urlpatterns = [
     path("rounds/<int:pk>/issue/", codes.round_issue, name="round_issue"),
     path("rounds/<int:pk>/slips/", codes.round_slips, name="round_slips"),
     path("rounds/<int:pk>/import/", paper.paper_import, name="paper_import"),
+    path("rounds/<int:pk>/import/again/", paper.paper_import_again, name="paper_import_again"),
     path("rounds/<int:pk>/import/template.xlsx", paper.paper_import_template, name="paper_import_template"),
     path("units/<int:pk>/", codes.unit_detail, name="unit"),
     path("units/<int:pk>/codes/", codes.codes_issue_view, name="codes_issue"),

@@ -5,7 +5,6 @@ rectifications) is read once into a `FeedbackContext`; each workbook then costs 
 (its opinions).
 """
 
-import io
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from sheets.writer import download_name, new_workbook, save, workbook_bytes, write_notes, write_table
 from surveys.models import HEADLINE_KINDS, Investigation, ItemKind, Rectification
 from surveys.selectors import mean_positive, round_opinions, round_results, unit_history
 
@@ -27,12 +27,12 @@ from .round_report import (
     seal_footer,
     seal_notes,
 )
+from .workbook import Column, level, rate, score
 
 FEEDBACK_RANKING_NOTE = (
     gettext_lazy("组内排名先按等次（群众满意单位、群众基本满意单位、未达标），同一等次再按满意+基本满意比率排列，"
     "无有效票不排名；比率截尾到 0.1%（不四舍五入）。评定规则详见“说明”")
 )
-from .workbook import Column, new_workbook, notes_sheet, table_sheet
 
 
 @dataclass
@@ -99,8 +99,8 @@ def _results_sheet(wb, ctx, result, footer):
         Column(_("满意+基本满意"), "percent"),
         *([Column(_("百分制得分"), "decimal")] if scored else []),
         Column(_("95%区间下限"), "percent"),
-        Column(_("95%区间上限"), "percent"), Column(_("样本不足")), Column(_("等次"), "level"), Column(_("调查结论")),
-        Column(_("类别"), "level"), Column(_("组内排名"), "int"), Column(_("组内单位数"), "int"),
+        Column(_("95%区间上限"), "percent"), Column(_("样本不足")), Column(_("等次")), Column(_("调查结论")),
+        Column(_("类别")), Column(_("组内排名"), "int"), Column(_("组内单位数"), "int"),
         Column(_("本组平均（满意+基本满意）"), "percent"), Column(_("全市平均（满意+基本满意）"), "percent"),
     ]
     rows = []
@@ -109,24 +109,24 @@ def _results_sheet(wb, ctx, result, footer):
         low, high = d.interval or (None, None)
         rows.append([
             kind.label, d.answered, d.valid,
-            *([d.effective if d.valid else None] if weighted else []),
-            *(x if d.valid else None for x in (d.satisfied, d.basic, d.dissatisfied, d.positive)),
-            *([d.score if d.valid else None] if scored else []),
-            low, high, _("是") if d.below_minimum else "", d.level, conclusion_text(result, kind),
-            result.dimension_finals[kind], result.ranks.get(kind), len(members),
-            mean_positive(members, kind), mean_positive(ctx.city.units, kind),
+            *([score(d.effective) if d.valid else None] if weighted else []),
+            *(rate(x) if d.valid else None for x in (d.satisfied, d.basic, d.dissatisfied, d.positive)),
+            *([score(d.score) if d.valid else None] if scored else []),
+            rate(low), rate(high), _("是") if d.below_minimum else "", level(d.level), conclusion_text(result, kind),
+            level(result.dimension_finals[kind]), result.ranks.get(kind), len(members),
+            rate(mean_positive(members, kind)), rate(mean_positive(ctx.city.units, kind)),
         ])
-    tail = [result.level, "", result.final, result.ranks.get("overall"), len(members), None, None]
+    tail = [level(result.level), "", level(result.final), result.ranks.get("overall"), len(members), None, None]
     rows.append([_("总体（两项中较低者）"), *[None] * (len(columns) - 1 - len(tail)), *tail])
     note = [FEEDBACK_RANKING_NOTE] + ([WEIGHTED_NOTE] if weighted else [])
-    table_sheet(wb, _("测评结果"), columns, rows, footer=footer, note=note)
+    write_table(wb, _("测评结果"), columns, rows, footer=footer, note=note)
 
 
 def _trend_sheet(wb, ctx, result, footer):
     columns = [Column(_("测评轮次"), width=30), Column(_("年度"), "year")]
     for kind in HEADLINE_KINDS:
-        columns += [Column(_("%(label)s（满意+基本满意）") % {"label": kind.label}, "percent", width=22), Column(_("%(label)s等次") % {"label": kind.label}, "level", width=22)]
-    columns += [Column(_("总体等次"), "level"), Column(_("类别"), "level"), Column(_("综合组内排名"), "int")]
+        columns += [Column(_("%(label)s（满意+基本满意）") % {"label": kind.label}, "percent", width=22), Column(_("%(label)s等次") % {"label": kind.label}, width=22)]
+    columns += [Column(_("总体等次")), Column(_("类别")), Column(_("综合组内排名"), "int")]
     past = [(r, by_unit.get(result.unit.pk)) for r, by_unit in ctx.history]
     rows = []
     for round_, r in [*past, (ctx.round, result)]:
@@ -135,10 +135,10 @@ def _trend_sheet(wb, ctx, result, footer):
         row = [round_.name, round_.year]
         for kind in HEADLINE_KINDS:
             d = r.dimensions[kind]
-            row += [d.positive if d.valid else None, d.level]
-        row += [r.level, r.final, r.ranks.get("overall")]
+            row += [rate(d.positive) if d.valid else None, level(d.level)]
+        row += [level(r.level), level(r.final), r.ranks.get("overall")]
         rows.append(row)
-    table_sheet(wb, _("历次测评"), columns, rows, footer=footer)
+    write_table(wb, _("历次测评"), columns, rows, footer=footer, key_columns=2)
 
 
 def _opinions_sheet(wb, result, footer):
@@ -149,7 +149,7 @@ def _opinions_sheet(wb, result, footer):
             round_opinions([result.round_unit.pk]).iterator(chunk_size=2000), start=1
         )
     )
-    table_sheet(wb, _("意见建议"), columns, rows, footer=footer)
+    write_table(wb, _("意见建议"), columns, rows, footer=footer, fit_sample=0, bulk=True)
 
 
 def _follow_up_sheet(wb, ctx, result, footer):
@@ -171,13 +171,14 @@ def _follow_up_sheet(wb, ctx, result, footer):
             _("整改"), rect.round_unit.round.name, f"{rect.deadline:%Y-%m-%d}",
             rect.get_status_display(), rect.measures,
         ])
-    table_sheet(wb, _("调查与整改"), columns, rows, footer=footer)
+    write_table(wb, _("调查与整改"), columns, rows, footer=footer)
 
 
-def build_unit_feedback(ctx, result, out):
-    """Write one unit's feedback workbook to a path or file."""
+def unit_feedback_workbook(ctx, result):
+    """One unit's feedback workbook (sheets.writer Book, not yet closed)."""
     unit = result.unit
-    footer = _("%(unit)s · %(round)s 结果反馈 · %(seal)s") % {"unit": unit.name, "round": ctx.round.name, "seal": seal_footer(ctx.results)}
+    footer = (_("%(unit)s · %(round)s 结果反馈") % {"unit": unit.name, "round": ctx.round.name},
+              seal_footer(ctx.results))
     wb = new_workbook()
     pairs = [
         (_("单位"), unit.name),
@@ -186,29 +187,34 @@ def build_unit_feedback(ctx, result, out):
         (_("测评轮次"), ctx.round.name),
         (_("网上票数"), result.round_unit.online_ballots, "int"),
         (_("纸质票数"), result.round_unit.paper_ballots, "int"),
-        (_("总体等次"), result.level),
-        (_("类别"), result.final),
+        (_("总体等次"), level(result.level)),
+        (_("类别"), level(result.final)),
         (_("综合组内排名"), result.ranks.get("overall"), "int"),
         (_("生成时间"), f"{timezone.localtime(ctx.now):%Y-%m-%d %H:%M}"),
         (_("生成人"), actor_name(ctx.user)),
         *ctx.policy,
         *seal_notes(ctx.results),
     ]
-    notes_sheet(wb, _("说明"), _("%(unit)s %(round)s 测评结果反馈") % {"unit": unit.name, "round": ctx.round.name}, pairs, footer=footer)
+    write_notes(wb, _("说明"), _("%(unit)s %(round)s 测评结果反馈") % {"unit": unit.name, "round": ctx.round.name},
+                pairs, footer=footer)
     _results_sheet(wb, ctx, result, footer)
     _trend_sheet(wb, ctx, result, footer)
     _opinions_sheet(wb, result, footer)
     _follow_up_sheet(wb, ctx, result, footer)
-    wb.save(out)
+    return wb
+
+
+def build_unit_feedback(ctx, result, out):
+    """Write one unit's feedback workbook to a path or file."""
+    save(unit_feedback_workbook(ctx, result), out)
 
 
 def feedback_filename(round_, unit):
-    name = _("%(round)s-%(code)s-%(unit)s-结果反馈.xlsx") % {"round": round_.name, "code": unit.code, "unit": unit.name}
-    return name.replace("/", "_").replace("\\", "_")
+    return download_name(round_.name, unit.code, unit.name, _("结果反馈"))
 
 
 def feedback_zip_filename(round_):
-    return _("%(name)s-各单位结果反馈.zip") % {"name": round_.name}
+    return download_name(round_.name, _("各单位结果反馈"), ext="zip")
 
 
 def build_feedback_zip(ctx, out, progress=None):
@@ -216,8 +222,7 @@ def build_feedback_zip(ctx, out, progress=None):
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for done, result in enumerate(ctx.units, start=1):
             # One unit's workbook is small; it is built in memory and dropped at once.
-            buffer = io.BytesIO()
-            build_unit_feedback(ctx, result, buffer)
-            archive.writestr(feedback_filename(ctx.round, result.unit), buffer.getvalue())
+            data = workbook_bytes(unit_feedback_workbook(ctx, result))
+            archive.writestr(feedback_filename(ctx.round, result.unit), data)
             if progress:
                 progress(done, len(ctx.units), result.unit.name)

@@ -22,7 +22,9 @@ from surveys.selectors import (
     round_turnout,
 )
 
-from .workbook import Column, new_workbook, notes_sheet, table_sheet
+from sheets.writer import download_name, new_workbook, save, write_notes, write_table
+
+from .workbook import UNIT_KEY_COLUMNS, Column, level, rate, score
 
 DIMENSION_SHORT = {ItemKind.SELECTION: gettext_lazy("选拔任用"), ItemKind.CONDUCT: gettext_lazy("防治不正之风")}
 CONCLUSION_LABELS = dict(Investigation._meta.get_field("conclusion").choices)
@@ -111,7 +113,8 @@ def _notes(wb, round_, *, user, groups, now, results):
         *policy_notes(round_),
         *seal_notes(results),
     ]
-    notes_sheet(wb, _("说明"), _("%(name)s 测评结果报表") % {"name": round_.name}, pairs, footer=f"{round_.name} · {seal_footer(results)}")
+    write_notes(wb, _("说明"), _("%(name)s 测评结果报表") % {"name": round_.name}, pairs,
+                footer=(round_.name, seal_footer(results)))
 
 
 def _summary(wb, round_, results, footer):
@@ -127,12 +130,12 @@ def _summary(wb, round_, results, footer):
             *([Column(_("%(short)s百分制得分") % {"short": short}, "decimal")] if scored else []),
             Column(_("%(short)s95%%区间下限") % {"short": short}, "percent"),
             Column(_("%(short)s95%%区间上限") % {"short": short}, "percent"),
-            Column(_("%(short)s等次") % {"short": short}, "level"),
+            Column(_("%(short)s等次") % {"short": short}),
             Column(_("%(short)s组内排名") % {"short": short}, "int"),
         ]
     columns += [
-        Column(_("总体等次"), "level"),
-        Column(_("调查结论（最终类别）"), "level"),
+        Column(_("总体等次")),
+        Column(_("调查结论（最终类别）")),
         Column(_("综合组内排名"), "int"),
         Column(_("备注"), width=30, wrap=True),
     ]
@@ -145,18 +148,15 @@ def _summary(wb, round_, results, footer):
             d = r.dimensions[kind]
             low, high = d.interval or (None, None)
             row += [
-                d.satisfied if d.valid else None,
-                d.basic if d.valid else None,
-                d.dissatisfied if d.valid else None,
-                d.positive if d.valid else None,
-                *([d.score if d.valid else None] if scored else []),
-                low, high, d.level, r.ranks.get(kind),
+                *(rate(x) if d.valid else None for x in (d.satisfied, d.basic, d.dissatisfied, d.positive)),
+                *([score(d.score) if d.valid else None] if scored else []),
+                rate(low), rate(high), level(d.level), r.ranks.get(kind),
             ]
             if remark := minimum_remark(round_, d, DIMENSION_SHORT[kind]):
                 remarks.append(remark)
-        row += [r.level, r.final, r.ranks.get("overall"), "；".join(remarks)]
+        row += [level(r.level), level(r.final), r.ranks.get("overall"), "；".join(remarks)]
         rows.append(row)
-    table_sheet(wb, _("汇总"), columns, rows, footer=footer)
+    write_table(wb, _("汇总"), columns, rows, footer=footer, key_columns=UNIT_KEY_COLUMNS)
 
 
 def _dimension(wb, round_, results, kind, footer):
@@ -178,9 +178,9 @@ def _dimension(wb, round_, results, kind, footer):
         columns.append(Column(_("百分制得分"), "decimal"))
     columns += [
         Column(_("样本不足")),
-        Column(_("等次"), "level"),
+        Column(_("等次")),
         Column(_("调查结论")),
-        Column(_("类别"), "level"),
+        Column(_("类别")),
         Column(_("组内排名"), "int"),
     ]
     rows = []
@@ -190,23 +190,24 @@ def _dimension(wb, round_, results, kind, footer):
         row = [*unit_cells(r.round_unit), *(d.counts.get(o.value, 0) for o in scale.options)]
         row += [d.answered, d.valid]
         if round_.use_weights:
-            row.append(d.effective if d.valid else None)
-        row += [x if d.valid else None for x in (d.satisfied, d.basic, d.dissatisfied)]
+            row.append(score(d.effective) if d.valid else None)
+        row += [rate(x) if d.valid else None for x in (d.satisfied, d.basic, d.dissatisfied)]
         if has_unknown:
-            row.append(d.unknown if d.answered else None)  # a share of answers, not of valid
-        row += [d.positive if d.valid else None, low, high]
+            row.append(rate(d.unknown) if d.answered else None)  # a share of answers, not of valid
+        row += [rate(d.positive) if d.valid else None, rate(low), rate(high)]
         if scale.scored:
-            row.append(d.score if d.valid else None)
+            row.append(score(d.score) if d.valid else None)
         row += [
             _("是") if d.below_minimum else "",
-            d.level,
+            level(d.level),
             conclusion_text(r, kind),
-            r.dimension_finals[kind],
+            level(r.dimension_finals[kind]),
             r.ranks.get(kind),
         ]
         rows.append(row)
     # Weighted rates beside raw counts: say so under the table, where the reader divides.
-    table_sheet(wb, kind.label, columns, rows, footer=footer, note=WEIGHTED_NOTE if round_.use_weights else None)
+    write_table(wb, kind.label, columns, rows, footer=footer, key_columns=UNIT_KEY_COLUMNS,
+                note=WEIGHTED_NOTE if round_.use_weights else None)
 
 
 def _items(wb, round_, round_units, detail, footer):
@@ -224,9 +225,10 @@ def _items(wb, round_, round_units, detail, footer):
             rows.append([
                 *unit_cells(ru), number, item.text, kinds[item.kind],
                 *(d.counts.get(o.value, 0) for o in scale.options),
-                d.answered, d.valid, d.positive if d.valid else None,
+                d.answered, d.valid, rate(d.positive) if d.valid else None,
             ])
-    table_sheet(wb, _("指标明细"), columns, rows, footer=footer)
+    # Plain values (no level fills), one row per unit and item: the bulk path.
+    write_table(wb, _("指标明细"), columns, rows, footer=footer, key_columns=UNIT_KEY_COLUMNS, bulk=True)
 
 
 def _categories(wb, round_, round_units, detail, footer):
@@ -261,7 +263,8 @@ def _categories(wb, round_, round_units, detail, footer):
             rows.append([
                 *prefix, ItemKind(item.kind).label, row.label,
                 None if row.hidden else row.answered,
-                *([None] * 4 if d is None or not d.valid else [d.satisfied, d.basic, d.dissatisfied, d.positive]),
+                *([None] * 4 if d is None or not d.valid else
+                  [rate(d.satisfied), rate(d.basic), rate(d.dissatisfied), rate(d.positive)]),
                 HIDDEN_NOTE if row.hidden and row.label != ALL_MERGED_NOTE else note,
             ])
 
@@ -270,10 +273,11 @@ def _categories(wb, round_, round_units, detail, footer):
     for ru in round_units:
         for item in headline:
             add(unit_cells(ru), item, detail.by_category[(ru.pk, item.pk)], pattern.merged(ru.pk))
-    note = (
-        _("少于 %(min_cell)s 人的类别合并为“其他”；为防止用合计相减推算出被合并的类别，必要时另有较大的类别一并合并（互补隐藏），全市各页面、各报表的合并方式相同。“全部单位合计”为本轮全部单位，不随下载范围变化") % {"min_cell": MIN_CELL}
-    )
-    table_sheet(wb, _("分类统计"), columns, rows, footer=footer, note=note)
+    note = _(
+        "少于 %(min_cell)s 人的类别合并为“其他”；为防止用合计相减推算出被合并的类别，必要时另有较大的类别"
+        "一并合并（互补隐藏），全市各页面、各报表的合并方式相同。“全部单位合计”为本轮全部单位，不随下载范围变化"
+    ) % {"min_cell": MIN_CELL}
+    write_table(wb, _("分类统计"), columns, rows, footer=footer, key_columns=UNIT_KEY_COLUMNS, note=note, bulk=True)
 
 
 def _opinions(wb, round_units, footer):
@@ -286,7 +290,8 @@ def _opinions(wb, round_units, footer):
         [*unit_cells(by_id[ru_id]), opinion]
         for ru_id, opinion in round_opinions(list(by_id)).iterator(chunk_size=2000)
     )
-    table_sheet(wb, _("意见建议"), columns, rows, footer=footer)
+    # Tens of thousands of free texts: the bulk path (no per-row heights; the spreadsheet wraps them).
+    write_table(wb, _("意见建议"), columns, rows, footer=footer, key_columns=UNIT_KEY_COLUMNS, fit_sample=0, bulk=True)
 
 
 def _turnout(wb, round_units, footer):
@@ -303,32 +308,42 @@ def _turnout(wb, round_units, footer):
         rows.append([
             *unit_cells(ru), ru.planned_sample, t.codes_issued, t.codes_used, t.codes_void,
             t.codes_unused, ru.paper_forms_issued, ru.paper_ballots, ru.online_ballots,
-            t.received, t.rate, t.completion,
+            t.received, rate(t.rate), rate(t.completion),
         ])
     note = _("回收率 = 合计票数 ÷（测评码发出 − 已作废 + 纸质票发出）；样本完成率 = 合计票数 ÷ 计划样本量")
-    table_sheet(wb, _("回收情况"), columns, rows, footer=footer, note=note)
+    write_table(wb, _("回收情况"), columns, rows, footer=footer, key_columns=UNIT_KEY_COLUMNS, note=note)
 
 
-def build_round_report(round_, out, *, user=None, groups=None, now=None):
-    """Write the round report for the units in `groups` (None: all) to a path or file."""
+def build_round_report(round_, out, *, user=None, groups=None, now=None, progress=None):
+    """Write the round report for the units in `groups` (None: all) to a path or file.
+
+    progress(done, total, sheet) after each sheet, for a background job's page.
+    """
     now = now or timezone.now()
     results = round_results(round_, groups=groups)
     round_units = [r.round_unit for r in results.units]
     detail = item_results(round_, round_units)
-    footer = _("%(round)s · %(seal)s · 生成于 %(when)s") % {
-        "round": round_.name, "seal": seal_footer(results), "when": f"{timezone.localtime(now):%Y-%m-%d %H:%M}"}
+    # The seal's fingerprint (or 未封存) in the middle of every page's footer: a printed page
+    # can be matched with the seal it came from.
+    footer = (_("%(round)s · 生成于 %(when)s") % {"round": round_.name, "when": f"{timezone.localtime(now):%Y-%m-%d %H:%M}"},
+              seal_footer(results))
     wb = new_workbook()
-    _notes(wb, round_, user=user, groups=groups, now=now, results=results)
-    _summary(wb, round_, results, footer)
-    for kind in HEADLINE_KINDS:
-        _dimension(wb, round_, results, kind, footer)
-    _items(wb, round_, round_units, detail, footer)
-    _categories(wb, round_, round_units, detail, footer)
-    _opinions(wb, round_units, footer)
-    _turnout(wb, round_units, footer)
-    wb.save(out)
+    steps = [
+        (_("说明"), lambda: _notes(wb, round_, user=user, groups=groups, now=now, results=results)),
+        (_("汇总"), lambda: _summary(wb, round_, results, footer)),
+        *((kind.label, lambda kind=kind: _dimension(wb, round_, results, kind, footer)) for kind in HEADLINE_KINDS),
+        (_("指标明细"), lambda: _items(wb, round_, round_units, detail, footer)),
+        (_("分类统计"), lambda: _categories(wb, round_, round_units, detail, footer)),
+        (_("意见建议"), lambda: _opinions(wb, round_units, footer)),
+        (_("回收情况"), lambda: _turnout(wb, round_units, footer)),
+    ]
+    for done, (sheet, write) in enumerate(steps, start=1):
+        write()
+        if progress:
+            progress(done, len(steps) + 1, sheet)
+    save(wb, out)
 
 
 def round_report_filename(round_, now=None):
     now = timezone.localtime(now or timezone.now())
-    return _("%(round)s-测评结果报表-%(day)s.xlsx") % {"round": round_.name, "day": f"{now:%Y%m%d}"}
+    return download_name(round_.name, _("测评结果报表"), now.date())

@@ -1,63 +1,34 @@
 """导出本页 (Excel): a dashboard's tables as they are shown, one sheet each.
 
 The cells hold what the page shows (rates as the page prints them, counts as numbers), so a
-leader's copy says the same as the screen. Text is always stored as text: a unit name or a
-label starting with = + - @ must never become a formula (OWASP "CSV injection").
+leader's copy says the same as the screen. Written by sheets.writer like every export: text is
+always text (a unit name or a label starting with = + - @ never becomes a formula), the house
+style, and a print layout that never goes below about 70% (wide tables flow over landscape
+pages with their first columns repeated).
 """
-
-import io
 
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
+from sheets.writer import XLSX_CONTENT_TYPE as XLSX
+from sheets.writer import Column, new_workbook, write_table
+from sheets.writer import workbook_bytes as book_bytes
 from surveys.models import HEADLINE_KINDS
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
-
-
-def _put(ws, row, column, value, *, bold=False):
-    cell = ws.cell(row=row, column=column, value=value)
-    if isinstance(value, str):
-        # openpyxl reads a leading "=" as a formula; say it is a string whatever it starts with.
-        cell.data_type = "s"
-    if bold:
-        cell.font = Font(bold=True)
-    return cell
 
 
 def workbook_bytes(title, sheets):
-    """sheets: [(sheet name, [header], [[value]])]; returns the .xlsx as bytes."""
-    book = Workbook()
-    book.remove(book.active)
+    """sheets: [(sheet name, [header], [[value]])]; returns the .xlsx as bytes.
+
+    Each sheet: the title on its first line, the header on the second, then the rows; the
+    first two columns name a row (group and rank, or the dimension) and are repeated on every
+    printed page when the table is wider than one.
+    """
+    book = new_workbook()
     for name, header, rows in sheets:
-        ws = book.create_sheet(title=name[:31])
-        _put(ws, 1, 1, title, bold=True)
-        for column, text in enumerate(header, start=1):
-            cell = _put(ws, 2, column, text, bold=True)
-            cell.fill = HEADER_FILL
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        widths = [len(str(text)) * 2 + 2 for text in header]
-        for row_no, row in enumerate(rows, start=3):
-            for column, value in enumerate(row, start=1):
-                _put(ws, row_no, column, value)
-                if column <= len(widths):
-                    widths[column - 1] = max(widths[column - 1], len(str(value if value is not None else "")) * 2 + 2)
-        for column, width in enumerate(widths, start=1):
-            ws.column_dimensions[get_column_letter(column)].width = min(width, 60)
-        ws.freeze_panes = "A3"
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.print_title_rows = "2:2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+        write_table(book, name[:31], [Column(text) for text in header], rows, heading=title, footer=title,
+                    key_columns=min(2, len(header)))
+    return book_bytes(book)
 
 
 def xlsx_response(filename, title, sheets):

@@ -1,5 +1,6 @@
 """Downloading reports in real headless Chromium, from the reports page."""
 
+import os
 import zipfile
 
 import openpyxl
@@ -41,6 +42,7 @@ def test_staff_download_the_round_report_and_a_units_feedback(live_server, page,
     page.click("[data-download=feedback_zip]")
     page.wait_for_url("**/jobs/*/")
     page.locator("[data-job=label]", has_text="已完成").wait_for()
+
     page.screenshot(path=str(tmp_path / "feedback-job.png"))
     with page.expect_download() as info:
         page.click("a[href$='/download/']")
@@ -54,3 +56,25 @@ def test_staff_download_the_round_report_and_a_units_feedback(live_server, page,
         page.locator("tr", has_text="主城2区").locator("[data-download=unit_feedback]").click()
     assert "主城2区" in info.value.suggested_filename
     page.screenshot(path=str(tmp_path / "reports.png"))
+
+
+def test_a_large_round_report_is_built_by_a_job(live_server, page, tmp_path, settings):
+    """Over REPORTS_SYNC_BALLOTS ballots the button starts a job; its page offers the file."""
+    settings.JOBS_ROOT = tmp_path / "jobs"
+    settings.REPORTS_SYNC_BALLOTS = 10
+    data = factories.reported_city()
+    factories.close(data["round"])  # an open round has no files
+    factories.staff(username="zhao")
+    log_in(page, live_server, "zhao")
+    page.goto(f"{live_server.url}/reports/{data['round'].pk}/")
+    page.screenshot(path=os.path.join(os.environ.get("SCREENSHOT_DIR") or str(tmp_path), "reports-large.png"))
+    page.click("[data-download=ballots_xlsx]")
+    page.wait_for_url("**/jobs/*/")
+    page.locator("[data-job=label]", has_text="已完成").wait_for()
+    page.screenshot(path=os.path.join(os.environ.get("SCREENSHOT_DIR") or str(tmp_path), "reports-job.png"))
+    with page.expect_download() as info:
+        page.click("a[href$='/download/']")
+    assert info.value.suggested_filename == f"{data['round'].name}-原始票（匿名）.xlsx"
+    path = tmp_path / "ballots.xlsx"
+    info.value.save_as(path)
+    assert openpyxl.load_workbook(path)["原始票"].max_row == 57

@@ -89,6 +89,8 @@ def workbook(rows, header=DEFAULT_HEADER, *, title="被测评单位", more_sheet
 
 
 def cell_xml(ref, value):
+    if value is None:
+        return ""  # an empty cell is no element at all
     if isinstance(value, str):
         return f'<c r="{ref}" t="inlineStr"><is><t>{escape(value)}</t></is></c>'
     return f'<c r="{ref}"><v>{value}</v></c>'

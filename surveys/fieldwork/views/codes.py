@@ -1,27 +1,27 @@
 """Fieldwork for staff: per-unit progress, issuing and voiding codes, slips and code lists;
 round-wide issuing (a background job) and round-wide slips (one printable document)."""
 
-import io
-
 import segno
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Case, When
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
 
 from accounts.roles import staff_required
+from sheets.writer import xlsx_response
 from jobs.services import job_start
 from surveys import codes
 from surveys.models import CodeBatch, CodeStatus, Round, RoundStatus, RoundUnit
 from units.models import UnitGroup, UnitKind
 
+from ..code_list import code_list_filename, code_list_workbook
+from ..forms import IssueCodesForm, PaperBatchForm, PaperFormsIssuedForm, VoidBatchForm
 from ..forms import IssueCodesForm, PaperBatchForm, PaperFormsIssuedForm, RoundIssueForm, VoidBatchForm
 from ..public_url import slip_address
 from ..round_codes import batches_to_print, codes_plan
@@ -280,31 +280,8 @@ def round_slips(request, pk):
 def batch_codes_xlsx(request, pk):
     batch = _batch(pk)
     base, _warning = slip_address(request)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("测评码")
-    sheet.append([batch.round_unit.round.name, batch.round_unit.unit.name, _("第 %(number)s 批") % {"number": batch.number}])
-    sheet.append([_("共 %(size)s 个，已使用 %(codes_used)s 个，已作废 %(codes_void)s 个") % {"size": batch.size, "codes_used": batch.codes_used, "codes_void": batch.codes_void}])
-    rows = batch_codes(batch)
-    # Until the round closes the list shows no status per code, only the batch's counts.
-    with_status = batch.round_unit.round.status not in ACTIVE
-    if not with_status:
-        sheet.append([_("测评结束前不显示每个测评码是否已使用。")])
-    sheet.append([_("序号"), _("测评码"), _("填写地址"), *([_("状态")] if with_status else [])])
-    labels = {value: str(label) for value, label in CodeStatus.choices}
-    for number, (code, status) in enumerate(rows, start=1):
-        shown = codes.display(code) if code else _("（无法解密）")
-        link = f"{base}?code={shown}" if code else ""
-        sheet.append([number, shown, link, *([labels[status]] if with_status else [])])
-    for letter, width in (("A", 8), ("B", 18), ("C", 60), ("D", 10)):
-        sheet.column_dimensions[letter].width = width
-    out = io.BytesIO()
-    book.save(out)
+    book = code_list_workbook(batch, base)
     codes_disclose(batch=batch, actor=request.user, form="download")
-    response = HttpResponse(
-        out.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="codes-batch-{batch.pk}.xlsx"'
+    response = xlsx_response(book, code_list_filename(batch))
     response["Cache-Control"] = "no-store"
     return response

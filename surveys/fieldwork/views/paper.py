@@ -2,19 +2,32 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import staff_required
-from surveys.models import PaperBatch, PaperBatchStatus, PaperEntry, RespondentCategory, Round, RoundStatus
+from sheets import held
+from sheets import limits as sheet_limits
+from sheets.reader import SheetRefused, read_upload
+from sheets.writer import download_name, xlsx_response
+from surveys.models import (
+    PaperBatch,
+    PaperBatchStatus,
+    PaperEntry,
+    RespondentCategory,
+    Round,
+    RoundStatus,
+)
 
-from ..forms import ImportForm, KeyingForm, PaperBatchForm
-from ..paper_import import ImportRefused, template_workbook
+from ..forms import ImportAgainForm, ImportForm, KeyingForm, PaperBatchForm
+from ..paper_import import template_workbook
 from ..services import (
+    DuplicateImport,
     paper_ballot_key,
     paper_ballots_import,
+    sync_import_limit,
     paper_batch_close_keying,
     paper_batch_count,
     paper_batch_create,
@@ -180,32 +193,79 @@ def paper_reconcile(request, pk):
     return render(request, "surveys/fieldwork/reconcile.html", context)
 
 
+def _import_purpose(round_):
+    return f"paper-import-{round_.pk}"
+
+
+def _import_page(request, round_, *, form=None, errors=(), duplicate=None, again_form=None, status=200):
+    context = {
+        "round": round_, "form": form or ImportForm(), "errors": list(errors),
+        "duplicate": duplicate, "again_form": again_form,
+        "open": round_.status == RoundStatus.OPEN,
+        "imports": round_.paper_imports.select_related("created_by", "job")[:20],
+        "sync_limit": sync_import_limit(),
+    }
+    return render(request, "surveys/fieldwork/import.html", context, status=status)
+
+
+def _imported(request, record):
+    """Written now: back to the round with a message. Queued: the job page shows the progress."""
+    if record.job_id:  # the job page, even when a worker-less trial has run it already
+        return redirect("jobs:detail", pk=record.job_id)
+    messages.success(request, _("已导入 %(n)s 张纸质票。") % {"n": f"{record.ballots:,}"})
+    return redirect("fieldwork:round", pk=record.round_id)
+
+
 @staff_required
 def paper_import(request, pk):
+    """Upload a file: it is checked whole in the request; small files are written at once,
+    large ones by a background job (the request only checks and queues)."""
     round_ = get_object_or_404(Round, pk=pk)
-    form = ImportForm(request.POST or None, request.FILES or None)
-    errors = []
-    if request.method == "POST" and form.is_valid():
-        try:
-            count = paper_ballots_import(round_=round_, upload=form.cleaned_data["file"], actor=request.user)
-        except ImportRefused as refusal:
-            errors = refusal.errors
-        except ValidationError as error:
-            errors = error.messages
-        else:
-            messages.success(request, _("已导入 %(count)s 张纸质票。") % {"count": count})
-            return redirect("fieldwork:round", pk=round_.pk)
-    context = {"round": round_, "form": form, "errors": errors, "open": round_.status == RoundStatus.OPEN}
-    status = 400 if errors or form.errors else 200
-    return render(request, "surveys/fieldwork/import.html", context, status=status)
+    if request.method != "POST":
+        return _import_page(request, round_)
+    form = ImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _import_page(request, round_, form=form, status=400)
+    upload = form.cleaned_data["file"]
+    try:
+        data = read_upload(upload, sheet_limits.current())
+        record = paper_ballots_import(round_=round_, upload=data, file_name=upload.name, actor=request.user)
+    except DuplicateImport as duplicate:
+        token = held.hold(request, _import_purpose(round_), data, upload.name)
+        again = ImportAgainForm(initial={"token": token})
+        return _import_page(request, round_, duplicate=duplicate, again_form=again, status=409)
+    except SheetRefused as refusal:
+        return _import_page(request, round_, errors=refusal.messages, status=400)
+    held.release(request, _import_purpose(round_))
+    return _imported(request, record)
+
+
+@staff_required
+@require_POST
+def paper_import_again(request, pk):
+    """Import a file whose ballots were imported before, with a written reason (audited)."""
+    round_ = get_object_or_404(Round, pk=pk)
+    purpose = _import_purpose(round_)
+    form = ImportAgainForm(request.POST)
+    file = held.held(request, purpose, request.POST.get("token", ""))
+    if file is None:
+        return _import_page(request, round_, errors=[
+            _("待确认的文件已过期或已被新的上传替换，未导入任何纸质票。请重新上传。")], status=400)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        record = paper_ballots_import(round_=round_, upload=file.data, file_name=file.name,
+                                      actor=request.user, reason=reason)
+    except DuplicateImport as duplicate:  # no valid reason given
+        return _import_page(request, round_, duplicate=duplicate, again_form=form, status=400)
+    except SheetRefused as refusal:  # e.g. forms issued changed meanwhile
+        held.release(request, purpose)
+        return _import_page(request, round_, errors=refusal.messages, status=400)
+    held.release(request, purpose)
+    return _imported(request, record)
 
 
 @staff_required
 def paper_import_template(request, pk):
     round_ = get_object_or_404(Round, pk=pk)
-    response = HttpResponse(
-        template_workbook(round_),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="paper-template-round-{round_.pk}.xlsx"'
-    return response
+    name = download_name(round_.name, _("纸质票导入模板"))
+    return xlsx_response(template_workbook(round_), name)

@@ -2,9 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from surveys.models import RoundUnit
+from surveys.reports.files import scoped_round_units
 from surveys.reports.raw_export import BallotRows, write_ballots_csv, write_ballots_xlsx
-from surveys.selectors import UNIT_ORDER
 
 from .export_report import get_round, record
 
@@ -23,8 +22,7 @@ class Command(BaseCommand):
         fmt = options["format"] or path.rsplit(".", 1)[-1].lower()
         if fmt not in ("xlsx", "csv"):
             raise CommandError("请用 .xlsx 或 .csv 文件，或指定 --format。")
-        round_units = RoundUnit.objects.filter(round=round_).select_related("unit").order_by(*UNIT_ORDER)
-        rows = BallotRows(round_, list(round_units))
+        rows = BallotRows(round_, scoped_round_units(round_, None))  # names as sealed
         count = (write_ballots_xlsx if fmt == "xlsx" else write_ballots_csv)(rows, path)
         record(round_, f"ballots_{fmt}", path, ballots=count)
         self.stdout.write(f"已导出 {count} 张测评票：{path}")

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def code_rows(client, batch):
     response = client.get(reverse("fieldwork:codes_xlsx", args=[batch.pk]))
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     return [row for row in sheet.iter_rows(values_only=True) if isinstance(row[0], int)]
 
 

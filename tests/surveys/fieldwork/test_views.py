@@ -1,4 +1,5 @@
 import io
+from urllib.parse import unquote
 
 import pytest
 import segno
@@ -78,19 +79,25 @@ def test_slips_show_qr_code_text_and_are_recorded(staff_client, city):
 
 
 def test_code_list_xlsx_and_recorded(staff_client, city):
-    ru = city["round"].round_units.first()
+    ru = city["round"].round_units.select_related("unit", "round").first()
     batch, plain = codes_issue(round_unit=ru, size=5, actor=staff_client.user)
     factories.cast(plain[0], ru.round)
     response = staff_client.get(reverse("fieldwork:codes_xlsx", args=[batch.pk]))
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    sheet = load_workbook(io.BytesIO(response.content)).active
-    top = list(sheet.iter_rows(max_row=4, values_only=True))
-    assert "共 5 个，已使用 1 个，已作废 0 个" in top[1][0]  # the batch's counts only
-    assert top[3][:3] == ("序号", "测评码", "填写地址") and len([v for v in top[3] if v]) == 3
-    rows = list(sheet.iter_rows(min_row=5, values_only=True))
+    assert response["Cache-Control"] == "no-store"
+    name = unquote(response["Content-Disposition"].split("filename*=UTF-8''")[1])
+    assert name == f"测评码-{ru.round.name}-{ru.unit.name}-第{batch.number}批.xlsx"
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    sheet = book["测评码"]
+    assert [c.value for c in sheet[1]] == ["序号", "测评码", "填写地址"]  # no status per code while open
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert sorted(r[1] for r in rows) == sorted(codes.display(c) for c in plain)
     assert all(r[2] == f"http://testserver/s/?code={r[1]}" for r in rows)
-    assert not {"未使用", "已使用"} & {v for r in rows for v in r}  # no status per code while open
+    assert not {"未使用", "已使用"} & {v for r in rows for v in r}
+    notes = {row[0]: row[1] for row in book["说明"].iter_rows(min_row=3, values_only=True)}
+    assert (notes["已使用"], notes["已作废"]) == (1, 0)  # the batch's counts only
+    assert sheet.page_setup.orientation == "portrait" and sheet.print_title_rows == "$1:$1"
+    assert sheet.freeze_panes == "A2"
     assert AuditEntry.objects.filter(action="codes.download", object_id=str(batch.pk)).count() == 1
 
 
@@ -103,14 +110,27 @@ def test_code_list_shows_each_status_once_the_round_is_closed(staff_client, city
     factories.cast(plain[0], r)
     round_intake_stop(round_=r)
     r.__class__.objects.filter(pk=r.pk).update(status=RoundStatus.CLOSED)
-    sheet = load_workbook(io.BytesIO(
-        staff_client.get(reverse("fieldwork:codes_xlsx", args=[batch.pk])).content
-    )).active
-    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    response = staff_client.get(reverse("fieldwork:codes_xlsx", args=[batch.pk]))
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)))["测评码"]
+    rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == ("序号", "测评码", "填写地址", "状态")
     status = {r[1]: r[3] for r in rows[1:]}
     assert status[codes.display(plain[0])] == "已使用"
     assert sorted(status.values()) == ["已使用", "未使用", "未使用"]
+
+
+def test_code_list_keeps_hostile_names_as_text(staff_client, city):
+    """Issue 14: a unit renamed =HYPERLINK(…) put a live link into the code list."""
+    ru = city["round"].round_units.select_related("unit").first()
+    ru.unit.name = '=HYPERLINK("http://evil","江北区")'
+    ru.unit.save()
+    batch, _ = codes_issue(round_unit=ru, size=2, actor=staff_client.user)
+    response = staff_client.get(reverse("fieldwork:codes_xlsx", args=[batch.pk]))
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not [c for c in cells if c.data_type == "f"]
+    assert any(c.value.startswith("=HYPERLINK") for c in cells if isinstance(c.value, str))
+    assert not any(c.hyperlink for c in cells)
 
 
 def test_void_batch_from_the_browser(staff_client, city):

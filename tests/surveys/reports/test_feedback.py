@@ -100,12 +100,12 @@ def test_opinions_and_follow_up_of_that_unit_only(data):
     ctx = feedback_context(r)
     by_unit = {x.unit: x for x in ctx.units}
     opinions = [row[1] for row in read(ctx, by_unit[first])["意见建议"].iter_rows(min_row=2, values_only=True)]
-    assert len(opinions) == 4 and "'-1+2" in opinions
+    assert len(opinions) == 4 and "-1+2" in opinions  # text as written, never a formula
     assert list(read(ctx, by_unit[third])["意见建议"].iter_rows(min_row=2, values_only=True)) == []
     follow = list(read(ctx, by_unit[third])["调查与整改"].iter_rows(min_row=2, values_only=True))
     kinds = [row[0] for row in follow]
     assert kinds.count("调查") == 2  # the serious finding and the conduct one still pending
-    assert ("整改", r.name, "2026-12-31", "未开始", "'=整改措施") in follow
+    assert ("整改", r.name, "2026-12-31", "未开始", "=整改措施") in follow
 
 
 def test_zip_holds_one_workbook_per_unit(data, django_assert_max_num_queries):
@@ -134,7 +134,8 @@ def test_feedback_prints_the_seal_fingerprint_and_the_names_of_the_close(data):
     wb = read(ctx, result)
     notes = {row[0]: row[1] for row in wb["说明"].iter_rows(min_row=3, values_only=True)}
     assert notes["封存指纹"] == r.snapshot.fingerprint and notes["单位"] == "主城2区"
-    assert all(r.snapshot.fingerprint in ws.HeaderFooter.oddFooter.left.text for ws in wb)
+    # In the middle of every page's footer (the left holds the unit and round, cut to fit).
+    assert all(r.snapshot.fingerprint in ws.HeaderFooter.oddFooter.center.text for ws in wb)
 def test_the_trend_sheet_shows_years_without_a_thousands_separator(data):
     r, unit = data["round"], data["units"][0]
     ctx = feedback_context(r, unit=unit)

@@ -12,6 +12,7 @@ from surveys.reports.round_report import DIMENSION_SHORT, SHEETS, build_round_re
 from surveys.rounds.services import round_close
 from surveys.selectors import round_results
 from tests import factories
+from tests.sheets.printing import assert_prints_readably, print_scale
 
 pytestmark = pytest.mark.django_db
 
@@ -141,17 +142,20 @@ def test_numbers_are_numbers_with_percent_formats_and_level_fills(data):
 
 
 def test_layout_frozen_filtered_fitted_and_printable(data):
+    """Issue 14: 汇总 printed at 21%. Every sheet prints at 70% or more: wide ones flow over
+    landscape pages with 分组/单位代码/单位名称 repeated on each."""
     wb = build(data["round"])
     for name in SHEETS[1:]:
         ws = wb[name]
-        assert ws.freeze_panes == "A2", name
+        assert ws.freeze_panes in ("A2", "D2"), name
         assert ws.auto_filter.ref.startswith("A1:"), name
-        assert ws.page_setup.orientation == "landscape"
-        assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)
-        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
-        assert ws.sheet_properties.pageSetUpPr.fitToPage
         assert ws.print_title_rows == "$1:$1"
         assert ws[1][0].font.b
+        assert_prints_readably(ws, key_columns=3)
+    summary = wb["汇总"]
+    assert summary.print_title_cols == "$A:$C" and summary.freeze_panes == "D2"
+    assert summary.page_setup.orientation == "landscape" and print_scale(summary) == 1.0
+    assert_prints_readably(wb["说明"])
     widths = wb["汇总"].column_dimensions
     assert widths["C"].width >= len("主城1区") * 2  # Chinese characters are measured double
 
@@ -184,16 +188,20 @@ def test_notes_follow_the_round_settings(db):
     # The fingerprint is printed on the 说明 sheet and in every sheet's footer.
     assert notes["封存指纹"] == r.snapshot.fingerprint
     assert "结果快照" in notes["数据来源"]
-    assert all(r.snapshot.fingerprint in ws.HeaderFooter.oddFooter.left.text for ws in wb)
+    assert all(r.snapshot.fingerprint in ws.HeaderFooter.oddFooter.center.text for ws in wb)
 
 
-def test_opinions_are_neutralized_and_never_formulas(data):
+def test_opinions_are_text_never_formulas(data):
+    """Issue 14: text that looks like a formula is stored as written, as text (quotePrefix),
+    with no visible apostrophe."""
     wb = build(data["round"])
     ws = wb["意见建议"]
     texts = [row[3] for row in ws.iter_rows(min_row=2, values_only=True)]
-    assert "'=HYPERLINK(\"http://x\",\"点我\")" in texts
-    assert "'-1+2" in texts and "'@SUM(A1)" in texts and "希望加强干部监督" in texts
+    assert '=HYPERLINK("http://x","点我")' in texts
+    assert "-1+2" in texts and "@SUM(A1)" in texts and "希望加强干部监督" in texts
     assert all(c.data_type == "s" for row in ws.iter_rows(min_row=2) for c in row)
+    quoted = [c for row in ws.iter_rows(min_row=2) for c in row if str(c.value).startswith(("=", "-", "@"))]
+    assert quoted and all(c.quotePrefix for c in quoted)
     # Sorted by text inside a unit, not by the order ballots arrived.
     assert texts == sorted(texts)
 

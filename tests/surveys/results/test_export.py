@@ -76,7 +76,8 @@ def test_the_overview_export_is_the_table_as_filtered_and_sorted(client, data):
 
 
 def test_text_never_becomes_a_formula():
-    data = workbook_bytes("=标题", [("表", ["=A1", "-1"], [["=HYPERLINK(\"http://x\",\"点我\")", "+1", "@SUM(A1)", 3]])])
+    data = workbook_bytes("=标题", [("表", ["=A1", "-1", "+B", "票数"],
+                                    [["=HYPERLINK(\"http://x\",\"点我\")", "+1", "@SUM(A1)", 3]])])
     ws = openpyxl.load_workbook(io.BytesIO(data)).active
     cells = [ws.cell(row=3, column=c) for c in range(1, 5)]
     assert [c.data_type for c in cells] == ["s", "s", "s", "n"]
@@ -137,3 +138,16 @@ def test_rate_change_text(now, before, shown):
     row = dashboards.RankingRow(result=None, dimension=SimpleNamespace(valid=10, positive=now), rank=1,
                                 previous_rank=1, in_previous=True, previous_positive=before)
     assert row.rate_change_text == shown
+
+
+def test_the_exports_print_readably(client, data):
+    """Issue 14: no export prints below about 70%; the overview's 15 columns flow over
+    landscape pages with the group and rank repeated."""
+    from tests.sheets.printing import assert_prints_readably
+
+    client.force_login(factories.leader())
+    response = client.get(reverse("dashboards:round", args=[data["round"].pk]), {"export": "xlsx"})
+    _rows, book = sheet_rows(response)
+    for ws in book.worksheets:
+        assert ws.print_title_rows == "$2:$2" and ws.freeze_panes in ("A3", "C3")
+        assert_prints_readably(ws, key_columns=2)
