@@ -9,7 +9,11 @@ PORT ?= 8000
 BIND ?= 127.0.0.1:8000
 WORKERS ?= 3
 
-.PHONY: run serve test install bench clean
+# Compiled translations (.mo, git-ignored) are rebuilt from their .po whenever it changes.
+PO := $(wildcard locale/*/LC_MESSAGES/*.po)
+MO := $(PO:.po=.mo)
+
+.PHONY: run serve test install translations bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c "import sys; sys.exit(sys.version_info[:2] != (3, 11))" || { echo "需要 Python 3.11"; exit 1; }
@@ -18,7 +22,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed translations
+
+translations: $(MO)
+
+%.mo: %.po $(VENV)/.installed
+	$(PY) manage.py compile_translations
 
 run: install
 	$(PY) manage.py migrate --noinput
@@ -49,4 +58,4 @@ bench: install
 	$(PY) -m benchmarks $(BENCH)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache $(MO)

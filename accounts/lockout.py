@@ -7,6 +7,7 @@ states that same duration, read from the setting.
 
 from django.conf import settings
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 
 def cooloff_minutes():
@@ -15,10 +16,10 @@ def cooloff_minutes():
 
 def locked_message():
     minutes = cooloff_minutes()
-    return (
-        f"该账号从您所在的网络地址登录失败次数过多，已暂停登录 {minutes} 分钟，"
-        f"请 {minutes} 分钟后再试。如忘记密码，请联系系统管理员重置。"
-    )
+    return _(
+        "该账号从您所在的网络地址登录失败次数过多，已暂停登录 %(minutes)s 分钟，"
+        "请 %(minutes)s 分钟后再试。如忘记密码，请联系系统管理员重置。"
+    ) % {"minutes": minutes}
 
 
 def lockout_response(request, original_response=None, credentials=None):

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from units.models import UnitGroup
 
@@ -9,14 +10,14 @@ class Scope(models.Model):
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scope",
-        verbose_name="账号",
+        verbose_name=_("账号"),
     )
-    groups = models.ManyToManyField(UnitGroup, related_name="+", verbose_name="可查看的单位分组")
+    groups = models.ManyToManyField(UnitGroup, related_name="+", verbose_name=_("可查看的单位分组"))
 
     class Meta:
-        verbose_name = "查看范围"
-        verbose_name_plural = "查看范围"
-        permissions = [("manage_accounts", "管理账号")]
+        verbose_name = _("查看范围")
+        verbose_name_plural = _("查看范围")
+        permissions = [("manage_accounts", _("管理账号"))]
 
     def __str__(self):
-        return f"{self.user} 的查看范围"
+        return _("%(user)s 的查看范围") % {"user": self.user}

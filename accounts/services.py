@@ -3,6 +3,7 @@
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from audit.services import audit_record, diff
 
@@ -47,7 +48,7 @@ def account_create(*, username, full_name, role, scope, password, actor, source=
 @transaction.atomic
 def account_update(*, user, full_name, role, scope, actor, source=""):
     if user.pk == actor.pk and role != ADMIN:
-        raise ValidationError("不能取消自己的管理员角色，以免无人管理账号。", code="self_demote")
+        raise ValidationError(_("不能取消自己的管理员角色，以免无人管理账号。"), code="self_demote")
     before = _state(user)
     user.first_name = full_name
     user.full_clean(exclude=["password"])
@@ -62,7 +63,7 @@ def account_update(*, user, full_name, role, scope, actor, source=""):
 @transaction.atomic
 def account_set_active(*, user, active, actor, source=""):
     if user.pk == actor.pk and not active:
-        raise ValidationError("不能停用自己的账号。", code="self_deactivate")
+        raise ValidationError(_("不能停用自己的账号。"), code="self_deactivate")
     if user.is_active == active:
         return user
     user.is_active = active

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView
+from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 
@@ -28,7 +29,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         response = super().form_valid(form)
         audit_record(actor=self.request.user, action="account.change_password",
                      obj=self.request.user, source="修改密码")
-        messages.success(self.request, "密码已修改。")
+        messages.success(self.request, _("密码已修改。"))
         return response
 
 
@@ -66,7 +67,7 @@ def account_create(request):
             username=data["username"], full_name=data["full_name"], role=data["role"],
             scope=data["scope"], password=data["password"], actor=request.user, source="新建账号",
         )
-        messages.success(request, f"已新建账号 {user.username}。")
+        messages.success(request, _("已新建账号 %(username)s。") % {"username": user.username})
         return redirect("accounts:list")
     return render(request, "accounts/account_form.html", {"form": form})
 
@@ -85,7 +86,7 @@ def account_edit(request, pk):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"已保存账号 {account.username}。")
+            messages.success(request, _("已保存账号 %(username)s。") % {"username": account.username})
             return redirect("accounts:list")
     return render(request, "accounts/account_form.html", {"form": form, "account": account})
 
@@ -100,7 +101,8 @@ def account_toggle_active(request, pk):
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
-        messages.success(request, f"账号 {account.username} 已{'启用' if account.is_active else '停用'}。")
+        messages.success(request, (_("账号 %(username)s 已启用。") if account.is_active else _("账号 %(username)s 已停用。"))
+                         % {"username": account.username})
     return redirect("accounts:list")
 
 
@@ -113,6 +115,6 @@ def account_reset_password(request, pk):
             user=account, password=form.cleaned_data["new_password1"], actor=request.user,
             source="重置密码",
         )
-        messages.success(request, f"已重置 {account.username} 的密码，请当面告知本人。")
+        messages.success(request, _("已重置 %(username)s 的密码，请当面告知本人。") % {"username": account.username})
         return redirect("accounts:list")
     return render(request, "accounts/reset_password.html", {"form": form, "account": account})

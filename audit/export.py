@@ -7,19 +7,20 @@ and whatever text an entry holds (a unit renamed "=1+1") stays text.
 import json
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from sheets.writer import Column, download_name, new_workbook, write_table
 
-TITLE = "全程记实"
+TITLE = _("全程记实")
 COLUMNS = [
-    Column("时间", "datetime"),
-    Column("操作人"),
-    Column("操作"),
-    Column("对象类型"),
-    Column("对象编号", "number"),
-    Column("对象", width=30, wrap=True),
-    Column("来源"),
-    Column("变更内容", width=60, wrap=True),
+    Column(_("时间"), "datetime"),
+    Column(_("操作人")),
+    Column(_("操作")),
+    Column(_("对象类型")),
+    Column(_("对象编号"), "number"),
+    Column(_("对象"), width=30, wrap=True),
+    Column(_("来源")),
+    Column(_("变更内容"), width=60, wrap=True),
 ]
 HEADERS = [c.header for c in COLUMNS]
 
@@ -45,7 +46,7 @@ def audit_workbook(queryset, *, title=TITLE):
 def audit_filename(since=None, until=None):
     """全程记实-2026-01-01至2026-03-31.xlsx, or with the day of export when unfiltered."""
     if since or until:
-        span = f"{since.isoformat() if since else ''}至{until.isoformat() if until else timezone.localdate().isoformat()}"
+        span = _("%(start)s至%(end)s") % {"start": since.isoformat() if since else '', "end": until.isoformat() if until else timezone.localdate().isoformat()}
         return download_name(TITLE, span)
     return download_name(TITLE, timezone.localdate())
 

@@ -1,13 +1,14 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditFilterForm(forms.Form):
-    actor = forms.CharField(label="操作人", required=False)
-    action = forms.CharField(label="操作", required=False,
-                             widget=forms.TextInput(attrs={"placeholder": "如 round.、unit."}))
-    q = forms.CharField(label="对象", required=False)
-    since = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    actor = forms.CharField(label=_("操作人"), required=False)
+    action = forms.CharField(label=_("操作"), required=False,
+                             widget=forms.TextInput(attrs={"placeholder": _("如 round.、unit.")}))
+    q = forms.CharField(label=_("对象"), required=False)
+    since = forms.DateField(label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditEntryQuerySet(models.QuerySet):
@@ -16,29 +17,29 @@ class AuditEntry(models.Model):
     Respondents' actions are never recorded here: the anonymous ballot is their only trace.
     """
 
-    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="操作人",
+        verbose_name=_("操作人"),
     )
-    actor_name = models.CharField("操作人账号", max_length=150, blank=True)
-    action = models.CharField("操作", max_length=60, db_index=True)
-    object_type = models.CharField("对象类型", max_length=60, blank=True)
-    object_id = models.CharField("对象编号", max_length=40, blank=True)
-    object_repr = models.CharField("对象", max_length=200, blank=True)
-    changes = models.JSONField("变更内容", default=dict, blank=True)
-    source = models.CharField("来源", max_length=100, blank=True)
+    actor_name = models.CharField(_("操作人账号"), max_length=150, blank=True)
+    action = models.CharField(_("操作"), max_length=60, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=60, blank=True)
+    object_id = models.CharField(_("对象编号"), max_length=40, blank=True)
+    object_repr = models.CharField(_("对象"), max_length=200, blank=True)
+    changes = models.JSONField(_("变更内容"), default=dict, blank=True)
+    source = models.CharField(_("来源"), max_length=100, blank=True)
 
     objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]
-        verbose_name = "操作记录"
-        verbose_name_plural = "操作记录"
+        verbose_name = _("操作记录")
+        verbose_name_plural = _("操作记录")
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"

@@ -7,6 +7,7 @@ from django.http import (
 from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
+from django.utils.translation import gettext as _
 
 from accounts.roles import visible_groups
 from surveys.models import Round
@@ -56,5 +57,5 @@ def server_error(request):
     try:
         body = loader.get_template(_error_template(request, 500)).render()
     except Exception:  # the page about an error must not fail in turn
-        body = "<h1>系统暂时出错（500）</h1><p>请稍后再试。</p>"
+        body = _("<h1>系统暂时出错（500）</h1><p>请稍后再试。</p>")
     return HttpResponseServerError(body)

@@ -1,13 +1,14 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class JobStatus(models.TextChoices):
-    QUEUED = "queued", "排队中"
-    RUNNING = "running", "进行中"
-    DONE = "done", "已完成"
-    FAILED = "failed", "失败"
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("进行中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
 
 
 class JobQuerySet(models.QuerySet):
@@ -28,34 +29,36 @@ class Job(models.Model):
     runs in a task worker (`manage.py db_worker`); see docs/jobs.md.
     """
 
-    kind = models.CharField("类型", max_length=60, db_index=True)
-    label = models.CharField("名称", max_length=200)
-    handler = models.CharField("处理函数", max_length=200)
-    params = models.JSONField("参数", default=dict, blank=True)
+    kind = models.CharField(_("类型"), max_length=60, db_index=True)
+    label = models.CharField(_("名称"), max_length=200)
+    handler = models.CharField(_("处理函数"), max_length=200)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
     status = models.CharField(
-        "状态", max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED
+        _("状态"), max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED
     )
-    done = models.PositiveBigIntegerField("已完成", default=0)
-    total = models.PositiveBigIntegerField("总量", default=0)
-    message = models.CharField("进度说明", max_length=300, blank=True)
-    result = models.JSONField("结果", default=dict, blank=True)
-    file_name = models.CharField("文件名", max_length=200, blank=True)
-    file_path = models.CharField("文件位置", max_length=400, blank=True)
-    back_url = models.CharField("返回页面", max_length=400, blank=True)
+    done = models.PositiveBigIntegerField(_("已完成"), default=0)
+    total = models.PositiveBigIntegerField(_("总量"), default=0)
+    message = models.CharField(_("进度说明"), max_length=300, blank=True)
+    result = models.JSONField(_("结果"), default=dict, blank=True)
+    file_name = models.CharField(_("文件名"), max_length=200, blank=True)
+    file_path = models.CharField(_("文件位置"), max_length=400, blank=True)
+    back_url = models.CharField(_("返回页面"), max_length=400, blank=True)
+    # The language of the page that started the job: its messages and files are in it.
+    language = models.CharField(_("语言"), max_length=12, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name="发起人",
+        related_name="+", verbose_name=_("发起人"),
     )
-    created_at = models.DateTimeField("发起时间", auto_now_add=True)
-    started_at = models.DateTimeField("开始时间", null=True, blank=True)
-    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    created_at = models.DateTimeField(_("发起时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
 
     objects = JobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name = "后台任务"
-        verbose_name_plural = "后台任务"
+        verbose_name = _("后台任务")
+        verbose_name_plural = _("后台任务")
         constraints = [
             models.CheckConstraint(condition=Q(status__in=JobStatus.values), name="job_status_known"),
             models.CheckConstraint(condition=Q(done__lte=models.F("total")) | Q(total=0), name="job_done_within_total"),

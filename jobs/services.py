@@ -15,8 +15,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from .models import Job, JobStatus
 
@@ -33,7 +34,7 @@ def job_start(*, kind, label, handler, params=None, actor=None, back_url=""):
     job = Job(
         kind=kind, label=label[:200], handler=handler, params=params or {},
         created_by=actor if actor is not None and actor.is_authenticated else None,
-        back_url=back_url,
+        back_url=back_url, language=translation.get_language() or "",
     )
     job.full_clean()
     job.save()
@@ -107,14 +108,18 @@ def job_run(job_id):
     progress = Progress(job)
     try:
         handler = import_string(job.handler)
-        result = handler(job, progress, **job.params) or {}
+        # Messages and files in the language of the page that started the job.
+        with translation.override(job.language or settings.LANGUAGE_CODE):
+            result = handler(job, progress, **job.params) or {}
     except JobFailed as exc:
         _finish(job, JobStatus.FAILED, message=str(exc))
     except Exception:
         log.exception("job %s (%s) failed", job.pk, job.kind)
-        _finish(job, JobStatus.FAILED, message="任务执行出错，未完成的部分没有保存。请重试或联系管理员。")
+        with translation.override(job.language or settings.LANGUAGE_CODE):
+            _finish(job, JobStatus.FAILED, message=_("任务执行出错，未完成的部分没有保存。请重试或联系管理员。"))
     else:
-        _finish(job, JobStatus.DONE, result=result, message=result.get("message", "已完成。"))
+        with translation.override(job.language or settings.LANGUAGE_CODE):
+            _finish(job, JobStatus.DONE, result=result, message=result.get("message", _("已完成。")))
     finally:
         progress.close()
 

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 
 from .models import Job, JobStatus
 
@@ -35,5 +36,5 @@ def job_status(request, pk):
 def job_download(request, pk):
     job = _job(request, pk)
     if job.status != JobStatus.DONE or not job.file_path or not Path(job.file_path).is_file():
-        raise Http404("文件不存在或已清理。")
+        raise Http404(_("文件不存在或已清理。"))
     return FileResponse(open(job.file_path, "rb"), as_attachment=True, filename=job.file_name)

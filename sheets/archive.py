@@ -9,6 +9,8 @@ Every refusal is a `SheetRefused` carrying plain Chinese sentences.
 """
 
 import posixpath
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 import re
 import struct
 import zipfile
@@ -23,8 +25,8 @@ from .text import shorten
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLUMNS = 16_384
 
-SAVE_AS = "请在 Excel 或 WPS 中打开它，另存为“Excel 工作簿 (*.xlsx)”后再上传。"
-COPY_TO_NEW = "请把数据复制到一个新建的工作簿，保存后再上传。"
+SAVE_AS = gettext_lazy("请在 Excel 或 WPS 中打开它，另存为“Excel 工作簿 (*.xlsx)”后再上传。")
+COPY_TO_NEW = gettext_lazy("请把数据复制到一个新建的工作簿，保存后再上传。")
 
 WORKBOOK_TYPES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
@@ -33,9 +35,9 @@ WORKBOOK_TYPES = {
     "application/vnd.ms-excel.template.macroEnabled.main+xml",
 }
 OTHER_OFFICE_TYPES = {
-    "application/vnd.ms-excel.sheet.binary.macroEnabled.main": "Excel 二进制工作簿（.xlsb）",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml": "Word 文档（.docx）",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml": "PowerPoint 演示文稿（.pptx）",
+    "application/vnd.ms-excel.sheet.binary.macroEnabled.main": gettext_lazy("Excel 二进制工作簿（.xlsb）"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml": gettext_lazy("Word 文档（.docx）"),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml": gettext_lazy("PowerPoint 演示文稿（.pptx）"),
 }
 SHARED_STRINGS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 STYLES_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
@@ -89,35 +91,35 @@ def _utf16(text):
 def sniff(data):
     """Refuse, naming it, anything that is not a zip archive."""
     if not data:
-        raise SheetRefused("文件是空的（0 字节）。请重新选择要上传的 .xlsx 文件。")
+        raise SheetRefused(_("文件是空的（0 字节）。请重新选择要上传的 .xlsx 文件。"))
     head = data[:16]
     for magic, kind in _IMAGES:
         if head.startswith(magic):
-            raise SheetRefused(f"这是一张图片（{kind}），不是 Excel 表格。请上传 .xlsx 格式的工作簿。")
+            raise SheetRefused(_("这是一张图片（%(kind)s），不是 Excel 表格。请上传 .xlsx 格式的工作簿。") % {"kind": kind})
     if head.startswith(b"RIFF") and data[8:12] == b"WEBP" or data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1"):
-        raise SheetRefused("这是一张图片，不是 Excel 表格。请上传 .xlsx 格式的工作簿。")
+        raise SheetRefused(_("这是一张图片，不是 Excel 表格。请上传 .xlsx 格式的工作簿。"))
     if head.startswith(b"%PDF"):
-        raise SheetRefused("这是 PDF 文件，不是 Excel 表格。请上传 .xlsx 格式的工作簿。")
+        raise SheetRefused(_("这是 PDF 文件，不是 Excel 表格。请上传 .xlsx 格式的工作簿。"))
     if head.startswith(OLE_MAGIC):
         if _utf16("EncryptedPackage") in data or _utf16("EncryptionInfo") in data:
             raise SheetRefused(
-                "文件设置了打开密码，无法读取。请在 Excel 中取消密码（文件 → 信息 → 保护工作簿 → "
-                "用密码进行加密，清空密码），保存后再上传。"
+                _("文件设置了打开密码，无法读取。请在 Excel 中取消密码（文件 → 信息 → 保护工作簿 → "
+                "用密码进行加密，清空密码），保存后再上传。")
             )
         if _utf16("WordDocument") in data:
-            raise SheetRefused("这是旧版 Word 文档（.doc），不是 Excel 表格。")
-        raise SheetRefused(f"这是旧版 Excel 97-2003 文件（.xls）。{SAVE_AS}")
+            raise SheetRefused(_("这是旧版 Word 文档（.doc），不是 Excel 表格。"))
+        raise SheetRefused(_("这是旧版 Excel 97-2003 文件（.xls）。%(save_as)s") % {"save_as": SAVE_AS})
     if head.startswith(ZIP_MAGIC):
         return
     if b"\x00" not in data[:4096]:
         text = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
         if text.startswith((b"<html", b"<!doctype html", b"<table", b"<head", b"<meta")):
-            raise SheetRefused(f"这是网页（HTML）文件，只是扩展名像 Excel。{SAVE_AS}")
+            raise SheetRefused(_("这是网页（HTML）文件，只是扩展名像 Excel。%(save_as)s") % {"save_as": SAVE_AS})
         if text.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in data[:8192]:
-            raise SheetRefused(f"这是 Excel 2003 XML 表格，不是 .xlsx。{SAVE_AS}")
+            raise SheetRefused(_("这是 Excel 2003 XML 表格，不是 .xlsx。%(save_as)s") % {"save_as": SAVE_AS})
         if _looks_like_text(data[:4096]):
-            raise SheetRefused(f"这是 CSV 或文本文件，不是 Excel 工作簿。{SAVE_AS}")
-    raise SheetRefused("无法识别这个文件：它不是 .xlsx 工作簿（也许只是改了扩展名）。请上传 Excel 保存的 .xlsx 文件。")
+            raise SheetRefused(_("这是 CSV 或文本文件，不是 Excel 工作簿。%(save_as)s") % {"save_as": SAVE_AS})
+    raise SheetRefused(_("无法识别这个文件：它不是 .xlsx 工作簿（也许只是改了扩展名）。请上传 Excel 保存的 .xlsx 文件。"))
 
 
 def _looks_like_text(sample):
@@ -149,32 +151,29 @@ def open_zip(data, limits):
     """The archive, once its directory is within the limits."""
     declared = _declared_member_count(data)
     if declared is not None and declared > limits.max_members:
-        raise SheetRefused(f"文件内部包含 {declared:,} 个部件，超过上限 {limits.max_members:,} 个。{COPY_TO_NEW}")
+        raise SheetRefused(_("文件内部包含 %(declared)s 个部件，超过上限 %(max_members)s 个。%(copy_to_new)s") % {"declared": format(declared, ","), "max_members": format(limits.max_members, ","), "copy_to_new": COPY_TO_NEW})
     try:
         archive = zipfile.ZipFile(BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, struct.error):
-        raise SheetRefused("文件已损坏，或不是 .xlsx 工作簿（无法按 .xlsx 的压缩格式打开）。请重新保存后再上传。")
+        raise SheetRefused(_("文件已损坏，或不是 .xlsx 工作簿（无法按 .xlsx 的压缩格式打开）。请重新保存后再上传。"))
     if len(members) > limits.max_members:
-        raise SheetRefused(f"文件内部包含 {len(members):,} 个部件，超过上限 {limits.max_members:,} 个。{COPY_TO_NEW}")
+        raise SheetRefused(_("文件内部包含 %(members)s 个部件，超过上限 %(max_members)s 个。%(copy_to_new)s") % {"members": format(len(members), ","), "max_members": format(limits.max_members, ","), "copy_to_new": COPY_TO_NEW})
     total = 0
     for info in members:
         if info.flag_bits & 0x1:
-            raise SheetRefused("文件内部经过加密，无法读取。请取消密码保护后另存再上传。")
+            raise SheetRefused(_("文件内部经过加密，无法读取。请取消密码保护后另存再上传。"))
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise SheetRefused(f"文件使用了 Excel 不用的压缩方式，无法读取。{SAVE_AS}")
+            raise SheetRefused(_("文件使用了 Excel 不用的压缩方式，无法读取。%(save_as)s") % {"save_as": SAVE_AS})
         total += info.file_size
         if info.file_size > limits.max_uncompressed or total > limits.max_uncompressed:
             raise SheetRefused(
-                f"文件解压后超过 {limits.max_uncompressed // (1024 * 1024)} MB 的上限"
-                f"（“{shorten(info.filename, 40)}”一项就声明 {info.file_size / (1024 * 1024):,.0f} MB）。"
-                f"这样的文件通常是异常或恶意构造的。{COPY_TO_NEW}"
+                _("文件解压后超过 %(count)s MB 的上限（“%(name)s”一项就声明 %(count2)s MB）。这样的文件通常是异常或恶意构造的。%(copy_to_new)s") % {"count": limits.max_uncompressed // (1024 * 1024), "name": shorten(info.filename, 40), "count2": format(info.file_size / (1024 * 1024), ",.0f"), "copy_to_new": COPY_TO_NEW}
             )
         if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(info.compress_size, 1):
             ratio = info.file_size / max(info.compress_size, 1)
             raise SheetRefused(
-                f"文件的压缩比异常（“{shorten(info.filename, 40)}”压缩了 {ratio:,.0f} 倍，上限 "
-                f"{limits.max_ratio:,.0f} 倍）。这样的文件通常是异常或恶意构造的。{COPY_TO_NEW}"
+                _("文件的压缩比异常（“%(name)s”压缩了 %(ratio)s 倍，上限 %(max_ratio)s 倍）。这样的文件通常是异常或恶意构造的。%(copy_to_new)s") % {"name": shorten(info.filename, 40), "ratio": format(ratio, ",.0f"), "max_ratio": format(limits.max_ratio, ",.0f"), "copy_to_new": COPY_TO_NEW}
             )
     return archive
 
@@ -187,8 +186,8 @@ def _parser():
     parser.buffer_text = True
 
     def refuse_dtd(*args):
-        raise SheetRefused("文件内部含有 DTD 声明（<!DOCTYPE>），Excel 从不写入它；出于安全考虑不予读取。"
-                           f"{COPY_TO_NEW}")
+        raise SheetRefused(_("文件内部含有 DTD 声明（<!DOCTYPE>），Excel 从不写入它；出于安全考虑不予读取。%(copy_to_new)s")
+                           % {"copy_to_new": COPY_TO_NEW})
 
     parser.StartDoctypeDeclHandler = refuse_dtd
     parser.EntityDeclHandler = refuse_dtd
@@ -203,9 +202,9 @@ def _feed(archive, name, parser):
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
     except expat.ExpatError:
-        raise SheetRefused(f"文件内部的“{shorten(name, 40)}”不是有效的 XML，文件可能已损坏。{COPY_TO_NEW}")
+        raise SheetRefused(_("文件内部的“%(name)s”不是有效的 XML，文件可能已损坏。%(copy_to_new)s") % {"name": shorten(name, 40), "copy_to_new": COPY_TO_NEW})
     except (zipfile.BadZipFile, EOFError, OSError, ValueError):
-        raise SheetRefused(f"文件已损坏：“{shorten(name, 40)}”无法解压（校验不符）。请重新保存后再上传。")
+        raise SheetRefused(_("文件已损坏：“%(name)s”无法解压（校验不符）。请重新保存后再上传。") % {"name": shorten(name, 40)})
 
 
 def _local(name):
@@ -222,8 +221,7 @@ def scan_part(archive, name, limits):
         count += 1
         if count > limits.max_part_elements:
             raise SheetRefused(
-                f"文件内部的“{shorten(name, 40)}”过于庞大（超过 {limits.max_part_elements:,} 个元素），"
-                f"常见于样式或名称异常堆积的工作簿。{COPY_TO_NEW}"
+                _("文件内部的“%(name)s”过于庞大（超过 %(max_part_elements)s 个元素），常见于样式或名称异常堆积的工作簿。%(copy_to_new)s") % {"name": shorten(name, 40), "max_part_elements": format(limits.max_part_elements, ","), "copy_to_new": COPY_TO_NEW}
             )
 
     parser.StartElementHandler = start
@@ -238,7 +236,7 @@ def _read_small_xml(archive, name, limits, on_start):
         nonlocal count
         count += 1
         if count > limits.max_part_elements:
-            raise SheetRefused(f"文件内部的“{shorten(name, 40)}”过于庞大。{COPY_TO_NEW}")
+            raise SheetRefused(_("文件内部的“%(name)s”过于庞大。%(copy_to_new)s") % {"name": shorten(name, 40), "copy_to_new": COPY_TO_NEW})
         on_start(_local(tag), attrs, tag)
 
     parser.StartElementHandler = start
@@ -261,8 +259,8 @@ def workbook_sheets(archive, limits):
     names = set(archive.namelist())
     if "[Content_Types].xml" not in names:
         if "mimetype" in names and b"opendocument" in archive.read("mimetype")[:100]:
-            raise SheetRefused(f"这是 OpenDocument 文件（.ods/.odt），不是 .xlsx。{SAVE_AS}")
-        raise SheetRefused("这是一个普通的 zip 压缩包，不是 Excel 工作簿。请上传 .xlsx 文件。")
+            raise SheetRefused(_("这是 OpenDocument 文件（.ods/.odt），不是 .xlsx。%(save_as)s") % {"save_as": SAVE_AS})
+        raise SheetRefused(_("这是一个普通的 zip 压缩包，不是 Excel 工作簿。请上传 .xlsx 文件。"))
     types, overrides = set(), {}
 
     def content_type(tag, attrs, _):
@@ -274,9 +272,9 @@ def workbook_sheets(archive, limits):
     if not types & WORKBOOK_TYPES:
         for content_type, label in OTHER_OFFICE_TYPES.items():
             if content_type in types:
-                raise SheetRefused(f"这是 {label}，不是 .xlsx 工作簿。{SAVE_AS}")
-        raise SheetRefused("压缩包里没有 Excel 工作簿的内容（缺少 xl/workbook.xml 等部件），"
-                           "可能是其他软件的文件改了扩展名。请上传 Excel 保存的 .xlsx 文件。")
+                raise SheetRefused(_("这是 %(label)s，不是 .xlsx 工作簿。%(save_as)s") % {"label": label, "save_as": SAVE_AS})
+        raise SheetRefused(_("压缩包里没有 Excel 工作簿的内容（缺少 xl/workbook.xml 等部件），"
+                           "可能是其他软件的文件改了扩展名。请上传 Excel 保存的 .xlsx 文件。"))
 
     main = None
 
@@ -288,7 +286,7 @@ def workbook_sheets(archive, limits):
     if "_rels/.rels" in names:
         _read_small_xml(archive, "_rels/.rels", limits, package_rel)
     if main is None or main not in names:
-        raise SheetRefused("工作簿缺少主体部件（xl/workbook.xml），文件可能已损坏。请重新保存后再上传。")
+        raise SheetRefused(_("工作簿缺少主体部件（xl/workbook.xml），文件可能已损坏。请重新保存后再上传。"))
 
     sheets, namespaces = [], set()
 
@@ -301,7 +299,7 @@ def workbook_sheets(archive, limits):
 
     _read_small_xml(archive, main, limits, workbook_element)
     if STRICT_NS in namespaces:
-        raise SheetRefused(f"这是“Strict Open XML 电子表格”格式，无法读取。{SAVE_AS}")
+        raise SheetRefused(_("这是“Strict Open XML 电子表格”格式，无法读取。%(save_as)s") % {"save_as": SAVE_AS})
     targets = {}
 
     def workbook_rel(tag, attrs, _):
@@ -313,7 +311,7 @@ def workbook_sheets(archive, limits):
         _read_small_xml(archive, rels, limits, workbook_rel)
     found = [SheetInfo(name, targets[rid]) for name, rid in sheets if targets.get(rid) in names]
     if not found:
-        raise SheetRefused("工作簿里没有工作表。")
+        raise SheetRefused(_("工作簿里没有工作表。"))
     # The other parts openpyxl parses when it opens the book (see reader._open_sheet).
     parsed = [(part, kind) for part, kind in overrides.items()
               if kind in (SHARED_STRINGS_TYPE, STYLES_TYPE) and part in names]
@@ -353,7 +351,7 @@ def scan_sheet(archive, sheet, limits):
     in_cell = valued = in_text = False
 
     def too_big(what):
-        raise SheetRefused(f"工作表“{title}”{what}。{_SPLIT_HINT}。")
+        raise SheetRefused(_("工作表“%(title)s”%(what)s。%(split_hint)s。") % {"title": title, "what": what, "split_hint": _SPLIT_HINT})
 
     def start(tag, attrs):
         nonlocal row, col, cells, row_cells, chars, in_cell, valued, in_text
@@ -363,14 +361,14 @@ def scan_sheet(archive, sheet, limits):
             cells += 1
             row_cells += 1
             if cells > max_cells:
-                too_big(f"的单元格（含只有格式的空单元格）超过 {max_cells:,} 个")
+                too_big(_("的单元格（含只有格式的空单元格）超过 %(max_cells)s 个") % {"max_cells": format(max_cells, ",")})
             if row_cells > EXCEL_MAX_COLUMNS:
-                raise SheetRefused(f"工作表“{title}”第 {row} 行的单元格数超出 Excel 的上限，文件是异常构造的。")
+                raise SheetRefused(_("工作表“%(title)s”第 %(row)s 行的单元格数超出 Excel 的上限，文件是异常构造的。") % {"title": title, "row": row})
             ref = attrs.get("r")
             if ref:
                 parsed = _parse_ref(ref)
                 if parsed is None or parsed[0] > EXCEL_MAX_COLUMNS or parsed[1] > EXCEL_MAX_ROWS:
-                    raise SheetRefused(f"工作表“{title}”含有无效的单元格位置“{shorten(ref, 12)}”，文件可能已损坏。")
+                    raise SheetRefused(_("工作表“%(title)s”含有无效的单元格位置“%(name)s”，文件可能已损坏。") % {"title": title, "name": shorten(ref, 12)})
                 col = parsed[0]
             else:
                 col += 1
@@ -386,16 +384,16 @@ def scan_sheet(archive, sheet, limits):
             number = attrs.get("r")
             if number:
                 if not number.isdigit() or not 0 < int(number) <= EXCEL_MAX_ROWS:
-                    raise SheetRefused(f"工作表“{title}”含有无效的行号“{shorten(number, 12)}”，文件可能已损坏。")
+                    raise SheetRefused(_("工作表“%(title)s”含有无效的行号“%(name)s”，文件可能已损坏。") % {"title": title, "name": shorten(number, 12)})
                 row = int(number)
             else:
                 row += 1
             col = row_cells = 0
         elif tag == "mergeCell":
             if len(scan.merged) >= limits.max_merged:
-                too_big(f"的合并单元格超过 {limits.max_merged:,} 处")
+                too_big(_("的合并单元格超过 %(max_merged)s 处") % {"max_merged": format(limits.max_merged, ",")})
             ref = attrs.get("ref", "")
-            first, _, last = ref.partition(":")
+            first, _colon, last = ref.partition(":")
             a, b = _parse_ref(first), _parse_ref(last or first)
             if a and b:
                 scan.merged.append((min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1]), ref))
@@ -408,13 +406,11 @@ def scan_sheet(archive, sheet, limits):
             if valued:
                 if col > max_columns:
                     raise SheetRefused(
-                        f"工作表“{title}”的 {get_column_letter(col)}{row} 单元格（第 {col:,} 列）有内容，"
-                        f"表格最多 {max_columns} 列。请删除多余的列后再上传。"
+                        _("工作表“%(title)s”的 %(column)s%(row)s 单元格（第 %(col)s 列）有内容，表格最多 %(max_columns)s 列。请删除多余的列后再上传。") % {"title": title, "column": get_column_letter(col), "row": row, "col": format(col, ","), "max_columns": max_columns}
                     )
                 if row > max_rows:
                     raise SheetRefused(
-                        f"工作表“{title}”的第 {row:,} 行有内容，表格最多 {max_rows:,} 行（含表头）。"
-                        f"请删除多余的行，或分成几个文件导入。"
+                        _("工作表“%(title)s”的第 %(row)s 行有内容，表格最多 %(max_rows)s 行（含表头）。请删除多余的行，或分成几个文件导入。") % {"title": title, "row": format(row, ","), "max_rows": format(max_rows, ",")}
                     )
                 if row > last_row:
                     last_row = row
@@ -428,8 +424,7 @@ def scan_sheet(archive, sheet, limits):
             chars += len(data)
             if chars > max_chars:
                 raise SheetRefused(
-                    f"工作表“{title}”第 {row:,} 行有一个单元格超过 {max_chars:,} 个字符"
-                    f"（Excel 单元格的上限），文件是异常构造的。"
+                    _("工作表“%(title)s”第 %(row)s 行有一个单元格超过 %(max_chars)s 个字符（Excel 单元格的上限），文件是异常构造的。") % {"title": title, "row": format(row, ","), "max_chars": format(max_chars, ",")}
                 )
 
     parser.StartElementHandler = start
@@ -440,7 +435,7 @@ def scan_sheet(archive, sheet, limits):
     return scan
 
 
-_SPLIT_HINT = "请删除多余的内容和格式，或分成几个文件导入"
+_SPLIT_HINT = gettext_lazy("请删除多余的内容和格式，或分成几个文件导入")
 
 
 def scan_shared_strings(archive, name, limits):
@@ -454,7 +449,7 @@ def scan_shared_strings(archive, name, limits):
             state["count"] += 1
             state["chars"] = 0
             if state["count"] > limits.max_cells:
-                raise SheetRefused(f"文件中的文字条目超过 {limits.max_cells:,} 个。{_SPLIT_HINT}。")
+                raise SheetRefused(_("文件中的文字条目超过 %(max_cells)s 个。%(split_hint)s。") % {"max_cells": format(limits.max_cells, ","), "split_hint": _SPLIT_HINT})
         elif tag == "t":
             state["in_t"] = True
 
@@ -466,8 +461,7 @@ def scan_shared_strings(archive, name, limits):
         if state["in_t"]:
             state["chars"] += len(data)
             if state["chars"] > limits.max_cell_chars:
-                raise SheetRefused(f"文件中有文字超过 {limits.max_cell_chars:,} 个字符（Excel 单元格的上限），"
-                                   "文件是异常构造的。")
+                raise SheetRefused(_("文件中有文字超过 %(max_cell_chars)s 个字符（Excel 单元格的上限），文件是异常构造的。") % {"max_cell_chars": format(limits.max_cell_chars, ",")})
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end

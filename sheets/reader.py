@@ -18,6 +18,7 @@ numbers where whole numbers are expected each have their own message.
 """
 
 import datetime as dt
+from django.utils.translation import gettext as _
 import logging
 import re
 import warnings
@@ -39,10 +40,11 @@ __all__ = ["Column", "Row", "Table", "CellError", "SheetRefused", "read_table", 
 log = logging.getLogger(__name__)
 
 KINDS = ("text", "int", "bool", "choice")
+# Words read as yes / no in any language the files are written in (bool cells say 是/否 or Yes/No).
 TRUE_WORDS = {"是", "启用", "有效", "y", "yes", "true", "1", "√", "✓", "对"}
 FALSE_WORDS = {"否", "停用", "无效", "n", "no", "false", "0", "×", "✗", "错"}
 HEADER_SEARCH_ROWS = 10
-_HEADER_NOISE = re.compile(r"[*＊]|[(（]必填[)）]")
+_HEADER_NOISE = re.compile(r"[*＊]|[(（]必填[)）]|\(required\)")
 _INTEGER = re.compile(r"^[+-]?\d+(?:\.0*)?$")
 
 
@@ -81,7 +83,7 @@ class Column:
 
     @property
     def names(self):
-        return (self.header, *self.aliases)
+        return (str(self.header), *map(str, self.aliases))
 
     def choice_map(self):
         mapping = {}
@@ -95,7 +97,7 @@ class Column:
         for label, value in dict(self.choices or {}).items():
             if value not in seen:
                 seen.add(value)
-                labels.append(label)
+                labels.append(str(label))  # a lazy label, said in the current language
         return labels
 
 
@@ -116,8 +118,8 @@ class CellError:
     message: str
 
     def location(self):
-        where = f" {self.column} 列" if self.column else ""
-        return where + (f"（{self.header}）" if self.header else "")
+        where = _(" %(column)s 列") % {"column": self.column} if self.column else ""
+        return where + (_("（%(header)s）") % {"header": self.header} if self.header else "")
 
 
 @dataclass
@@ -156,10 +158,10 @@ def group_messages(errors, limit):
     lines = []
     for (column, header, message), rows in ordered[:limit]:
         where = CellError(0, column, header, None, "").location()
-        lines.append(f"第 {_row_list(rows)} 行{where}：{message}")
+        lines.append(_("第 %(rows)s 行%(where)s：%(message)s") % {"rows": _row_list(rows), "where": where, "message": message})
     if len(ordered) > limit:
         rest = sum(len(rows) for _, rows in ordered[limit:])
-        lines.append(f"……另有 {rest:,} 处错误未列出（共 {len(errors):,} 处）。请先改正以上错误再上传。")
+        lines.append(_("……另有 %(rest)s 处错误未列出（共 %(errors)s 处）。请先改正以上错误再上传。") % {"rest": format(rest, ","), "errors": format(len(errors), ",")})
     return lines
 
 
@@ -174,7 +176,7 @@ def _row_list(numbers, shown=12):
         if n is not None:
             start = prev = n
     if len(runs) > shown:
-        return "、".join(runs[:shown]) + f" 等 {len(numbers):,}"
+        return "、".join(runs[:shown]) + _(" 等 %(numbers)s") % {"numbers": format(len(numbers), ",")}
     return "、".join(runs)
 
 
@@ -200,15 +202,14 @@ def read_upload(upload, limits):
 
 
 def _too_large(size, limits):
-    return (f"文件过大（{size / (1024 * 1024):,.1f} MB），上限 {limits.max_upload_bytes / (1024 * 1024):,.0f} MB。"
-            "请删除不需要的工作表、图片和格式，或分成几个文件导入。")
+    return (_("文件过大（%(count)s MB），上限 %(count2)s MB。请删除不需要的工作表、图片和格式，或分成几个文件导入。") % {"count": format(size / (1024 * 1024), ",.1f"), "count2": format(limits.max_upload_bytes / (1024 * 1024), ",.0f")})
 
 
 def read_table(upload, columns, sheet=None, *, limits=None):
     """Read one sheet of an .xlsx upload into a Table; raise SheetRefused for the file itself."""
     limits = limits or limits_module.current()
     data = read_upload(upload, limits)
-    chosen, scan, _ = check_archive(data, limits, sheet)
+    chosen, scan, _parts = check_archive(data, limits, sheet)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about extensions it does not read
@@ -217,7 +218,7 @@ def read_table(upload, columns, sheet=None, *, limits=None):
         raise
     except Exception as exc:  # openpyxl raises many kinds on a malformed part
         log.info("workbook refused by openpyxl: %r", exc)
-        raise SheetRefused("文件内容有误，无法按 Excel 工作簿读取。请在 Excel 中打开并重新保存后再上传。")
+        raise SheetRefused(_("文件内容有误，无法按 Excel 工作簿读取。请在 Excel 中打开并重新保存后再上传。"))
     try:
         ws.reset_dimensions()  # a lying <dimension> must not make it pad rows to 16,384 columns
         return _SheetReader(ws, columns, scan, limits).read()
@@ -225,7 +226,7 @@ def read_table(upload, columns, sheet=None, *, limits=None):
         raise
     except Exception as exc:
         log.info("sheet refused while reading: %r", exc)
-        raise SheetRefused("文件内容有误，读取到一半无法继续。请在 Excel 中打开并重新保存后再上传。")
+        raise SheetRefused(_("文件内容有误，读取到一半无法继续。请在 Excel 中打开并重新保存后再上传。"))
     finally:
         archive.close()
 
@@ -279,7 +280,7 @@ class _SheetReader:
                 break  # the scan found nothing with content below the limit
             self._row(table, number, cells)
         if not table.rows and not self.errors:
-            raise SheetRefused(f"工作表“{self.title}”只有表头，没有数据行。")
+            raise SheetRefused(_("工作表“%(title)s”只有表头，没有数据行。") % {"title": self.title})
         self._check_unique(table)
         return table
 
@@ -306,13 +307,13 @@ class _SheetReader:
             if looked >= HEADER_SEARCH_ROWS:
                 break
         if first is None:
-            raise SheetRefused(f"工作表“{self.title}”是空的：没有表头，也没有数据。")
+            raise SheetRefused(_("工作表“%(title)s”是空的：没有表头，也没有数据。") % {"title": self.title})
         return first
 
     def _map_header(self, number, cells):
         for first_col, first_row, last_col, last_row, ref in self.scan.merged:
             if first_row <= number <= last_row:
-                raise SheetRefused(f"表头 {ref} 是合并单元格。请取消合并，每列一个表头。")
+                raise SheetRefused(_("表头 %(ref)s 是合并单元格。请取消合并，每列一个表头。") % {"ref": ref})
         by_name = {}
         for column in self.columns:
             for name in column.names:
@@ -323,31 +324,31 @@ class _SheetReader:
         for index, cell in enumerate(cells):
             letter = get_column_letter(index + 1)
             if getattr(cell, "data_type", None) == "f":
-                raise SheetRefused(f"表头 {letter}{number} 是公式，请把表头改为直接输入的文字。")
+                raise SheetRefused(_("表头 %(letter)s%(number)s 是公式，请把表头改为直接输入的文字。") % {"letter": letter, "number": number})
             if _empty(cell.value):
                 continue
             text = tidy(cell.value, nfkc=False)  # quoted in messages as the clerk wrote it
             column = by_name.get(header_key(text))
             if column is None:
-                extra.append(f"{letter} 列“{shorten(text, 20)}”")
+                extra.append(_("%(letter)s 列“%(name)s”") % {"letter": letter, "name": shorten(text, 20)})
             elif column.key in seen:
-                duplicated.append(f"{seen[column.key]} 列和 {letter} 列都是“{column.header}”")
+                duplicated.append(_("%(seen)s 列和 %(letter)s 列都是“%(header)s”") % {"seen": seen[column.key], "letter": letter, "header": column.header})
             else:
                 seen[column.key] = letter
                 self.position[index] = column
                 self.found[column.key] = text
-        missing = [c.header for c in self.columns if c.required and c.key not in seen]
+        missing = [str(c.header) for c in self.columns if c.required and c.key not in seen]
         problems = []
-        where = f"（表头在第 {number} 行）" if number != 1 else ""
+        where = _("（表头在第 %(number)s 行）") % {"number": number} if number != 1 else ""
         if missing:
-            problems.append(f"缺少列：{'、'.join(missing)}{where}。")
+            problems.append(_("缺少列：%(problems)s%(where)s。") % {"problems": '、'.join(missing), "where": where})
         if extra:
-            problems.append(f"多出不认识的列：{'、'.join(extra)}。请删除这些列，或检查列名是否写错。")
+            problems.append(_("多出不认识的列：%(problems)s。请删除这些列，或检查列名是否写错。") % {"problems": '、'.join(extra)})
         if duplicated:
-            problems.append(f"重复的列：{'；'.join(duplicated)}。")
+            problems.append(_("重复的列：%(problems)s。") % {"problems": '；'.join(duplicated)})
         if problems:
-            problems.append("本表可用的列：" + "、".join(
-                c.header + ("" if c.required else "（可省略）") for c in self.columns) + "。")
+            problems.append(_("本表可用的列：") + "、".join(
+                str(c.header) + ("" if c.required else _("（可省略）")) for c in self.columns) + "。")
             raise SheetRefused(problems)
 
     def _merged_errors(self, header_row):
@@ -362,7 +363,7 @@ class _SheetReader:
                     self.covered.add((row, col - 1))
                     self.errors.append(CellError(
                         row, get_column_letter(col), column.header if column else "",
-                        None, f"合并单元格 {ref}：请取消合并，在每一行分别填写。"))
+                        None, _("合并单元格 %(ref)s：请取消合并，在每一行分别填写。") % {"ref": ref}))
 
     # -- rows ----------------------------------------------------------------------------
 
@@ -379,7 +380,7 @@ class _SheetReader:
         for index, cell in enumerate(cells):
             # Named columns that are not ours were refused with the header: this one has none.
             if index not in self.position and not _empty(cell.value):
-                self._add(number, index, "", cell.value, "这一列没有表头，却有内容。请删除它，或补上表头。")
+                self._add(number, index, "", cell.value, _("这一列没有表头，却有内容。请删除它，或补上表头。"))
         table.rows.append(row)
 
     def _add(self, number, index, header, value, message):
@@ -392,16 +393,16 @@ class _SheetReader:
         bad = lambda message: self._add(number, index, column.header, value, message)  # noqa: E731
         data_type = getattr(cell, "data_type", None)
         if data_type == "f":
-            bad(f"是公式“{shorten(value, 30)}”。请改为直接填写的值（可复制后“选择性粘贴 → 数值”）。")
+            bad(_("是公式“%(name)s”。请改为直接填写的值（可复制后“选择性粘贴 → 数值”）。") % {"name": shorten(value, 30)})
             return None
         if data_type == "e":
-            bad(f"显示错误值 {value}。请改为有效的内容。")
+            bad(_("显示错误值 %(value)s。请改为有效的内容。") % {"value": value})
             return None
         if isinstance(value, str):
             value = tidy(value, nfkc=column.nfkc or column.kind != "text")
         if _empty(value):
             if column.required and not column.blank:
-                bad("不能为空。")
+                bad(_("不能为空。"))
             return column.default
         converted, message = CONVERTERS[column.kind](column, value)
         if message:
@@ -419,7 +420,7 @@ class _SheetReader:
                 if _empty(value):
                     continue
                 if value in first:
-                    table.error(row, column.key, f"“{shorten(value)}”与第 {first[value]} 行重复。", value)
+                    table.error(row, column.key, _("“%(name)s”与第 %(first)s 行重复。") % {"name": shorten(value), "first": first[value]}, value)
                 else:
                     first[value] = row.number
 
@@ -442,35 +443,36 @@ def _shown(value):
 
 def _to_text(column, value):
     if isinstance(value, bool):
-        return None, f"是逻辑值 {'TRUE' if value else 'FALSE'}，此列应填文字。"
+        return None, _("是逻辑值 %(value)s，此列应填文字。") % {"value": 'TRUE' if value else 'FALSE'}
     if _is_temporal(value):
-        return None, (f"是日期或时间（{_shown(value)}），此列应填文字。"
-                      "若确要填写这样的文字，请先把单元格设为“文本”格式再输入。")
+        return None, (_("是日期或时间（%(shown)s），此列应填文字。若确要填写这样的文字，请先把单元格设为“文本”格式再输入。") % {"shown": _shown(value)})
     if isinstance(value, float):
         value = str(int(value)) if value.is_integer() else repr(value)
     elif isinstance(value, int):
         value = str(value)
     if column.max_length and len(value) > column.max_length:
-        return None, f"“{shorten(value)}”有 {len(value)} 个字，超过 {column.max_length} 个字的上限。"
+        return None, _("“%(name)s”有 %(value)s 个字，超过 %(max_length)s 个字的上限。") % {"name": shorten(value), "value": len(value), "max_length": column.max_length}
     return value, None
 
 
 def _to_int(column, value):
     if isinstance(value, bool) or _is_temporal(value):
-        return None, f"是{'日期' if _is_temporal(value) else '逻辑值'}（{_shown(value)}），此列应填整数。"
+        if _is_temporal(value):
+            return None, _("是日期（%(value)s），此列应填整数。") % {"value": _shown(value)}
+        return None, _("是逻辑值（%(value)s），此列应填整数。") % {"value": _shown(value)}
     if isinstance(value, float):
         if not value.is_integer():
-            return None, f"“{value:g}”不是整数。"
+            return None, _("“%(value)s”不是整数。") % {"value": format(value, "g")}
         value = int(value)
     elif isinstance(value, str):
         compact = value.replace(",", "").replace(" ", "")
         if not _INTEGER.match(compact):
-            return None, f"“{shorten(value)}”不是整数。"
+            return None, _("“%(name)s”不是整数。") % {"name": shorten(value)}
         value = int(compact.split(".")[0])
     if column.min_value is not None and value < column.min_value:
-        return None, f"{value} 小于下限 {column.min_value}。"
+        return None, _("%(value)s 小于下限 %(min_value)s。") % {"value": value, "min_value": column.min_value}
     if column.max_value is not None and value > column.max_value:
-        return None, f"{value} 大于上限 {column.max_value}。"
+        return None, _("%(value)s 大于上限 %(max_value)s。") % {"value": value, "max_value": column.max_value}
     return value, None
 
 
@@ -484,17 +486,17 @@ def _to_bool(column, value):
         return True, None
     if word in FALSE_WORDS:
         return False, None
-    return None, f"“{shorten(_shown(value))}”应填“是”或“否”。"
+    return None, _("“%(name)s”应填“是”或“否”。") % {"name": shorten(_shown(value))}
 
 
 def _to_choice(column, value):
     if _is_temporal(value) or isinstance(value, bool):
-        return None, f"“{_shown(value)}”不是可选的{column.header}。可填：{'、'.join(column.choice_labels())}。"
+        return None, _("“%(shown)s”不是可选的%(header)s。可填：%(problems)s。") % {"shown": _shown(value), "header": column.header, "problems": '、'.join(column.choice_labels())}
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     found = column.choice_map().get(fold(value))
     if found is None:
-        return None, f"“{shorten(value)}”不是可选的{column.header}。可填：{'、'.join(column.choice_labels())}。"
+        return None, _("“%(name)s”不是可选的%(header)s。可填：%(problems)s。") % {"name": shorten(value), "header": column.header, "problems": '、'.join(column.choice_labels())}
     return found, None
 
 

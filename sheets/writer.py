@@ -21,6 +21,8 @@
 """
 
 import datetime as dt
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 import functools
 import math
 import re
@@ -69,7 +71,7 @@ LINE_HEIGHT = 15  # points per line of 11-point text, for row heights of wrapped
 MAX_ROW_HEIGHT = 409  # Excel's limit, in points
 MAX_WIDTH = 60  # wider text wraps instead of widening the column
 FIT_SAMPLE = 500  # rows measured to fit the widths of a streamed table
-LIST_SHEET = "下拉选项"
+LIST_SHEET = gettext_lazy("下拉选项")
 
 # Printing. Widths are in Excel's character units: a column of width w is w*7+5 pixels at
 # 96 dpi with the default 11-point font (ECMA-376 §18.3.1.13).
@@ -77,7 +79,7 @@ A4_MM = (210.0, 297.0)
 MARGIN_IN = {"left": 0.4, "right": 0.4, "top": 0.6, "bottom": 0.75}
 FOOTER_MARGIN_IN = 0.3
 MIN_PRINT_SCALE = 0.70
-PAGE_FOOTER = "第 &P 页，共 &N 页"
+PAGE_FOOTER = gettext_lazy("第 &P 页，共 &N 页")
 FOOTER_WIDTH = 40  # display width of the footer's left text, so it never runs into the page count
 FOOTER_CENTER_WIDTH = 30  # and of its centre text (e.g. a seal's fingerprint), which sits between
 
@@ -184,7 +186,7 @@ def plain(value):
     if value is None:
         return None
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return _("是") if value else _("否")
     if isinstance(value, Enum):
         value = getattr(value, "label", value.value)
     if isinstance(value, (Fraction, Decimal)):
@@ -288,7 +290,7 @@ class Book:
             # Belt and braces: cells are written with explicit types anyway.
             "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
         })
-        self.xlsx.set_properties({"comments": "公信度测评"})
+        self.xlsx.set_properties({"comments": _("公信度测评")})
         if fast:
             self.xlsx.compresslevel = 1
         self._formats = {}
@@ -324,7 +326,7 @@ class Book:
     def list_range(self, choices):
         """Put a long drop-down list on a hidden sheet; return a reference to it."""
         if self._lists is None:
-            self._lists = self.xlsx.add_worksheet(LIST_SHEET)
+            self._lists = self.xlsx.add_worksheet(str(LIST_SHEET))
             self._lists.hide()
         start = self._list_rows
         for offset, choice in enumerate(choices):
@@ -640,9 +642,9 @@ def _validations(book, ws, columns, first_row, last_row):
             source = book.list_range(choices)
         options = {"validate": "list", "source": source, "ignore_blank": True, "show_error": column.strict}
         if column.strict:
-            options.update(error_title=column.header[:32], error_message=f"请从下拉列表中选择{column.header}。")
+            options.update(error_title=column.header[:32], error_message=_("请从下拉列表中选择%(header)s。") % {"header": column.header})
         else:
-            options.update(error_type="information", error_message=f"不在列表中的{column.header}会在导入时列出，请核对。")
+            options.update(error_type="information", error_message=_("不在列表中的%(header)s会在导入时列出，请核对。") % {"header": column.header})
         ws.data_validation(first_row, index, last_row, index, options)
 
 
@@ -659,11 +661,11 @@ def write_notes(book, title, heading, pairs, *, footer=""):
     ws.freeze_panes(2, 0)
     ws.set_row(0, 24)
     ws.write_string(0, 0, clean_text(heading), book.format(bold=True, border=False, size=14))
-    write_cell(book, ws, 1, 0, "项目", header=True)
-    write_cell(book, ws, 1, 1, "内容", header=True)
-    text_column = Column("内容", wrap=True)
+    write_cell(book, ws, 1, 0, _("项目"), header=True)
+    write_cell(book, ws, 1, 1, _("内容"), header=True)
+    text_column = Column(_("内容"), wrap=True)
     for row, (label, value, *kind) in enumerate(pairs, start=2):
-        column = Column("内容", kind[0], wrap=kind[0] == "text") if kind else text_column
+        column = Column(_("内容"), kind[0], wrap=kind[0] == "text") if kind else text_column
         if isinstance(value, str):
             lines = lines_needed(value, widths[1])
             if lines > 1:

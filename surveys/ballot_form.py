@@ -2,10 +2,12 @@
 from a paper ballot, with the same questions and the same option values."""
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .ballots import OPINION_MAX_LENGTH, questionnaire_of
 
-SKIP_LABEL = "不作答"
+SKIP_LABEL = gettext_lazy("不作答")
 
 
 class BallotForm(forms.Form):
@@ -15,7 +17,7 @@ class BallotForm(forms.Form):
     values are the scale's option values, so a paper ballot is keyed with the same digits.
     """
 
-    category_label = "您的身份"
+    category_label = gettext_lazy("您的身份")
 
     def __init__(self, *args, round_, **kwargs):
         super().__init__(*args, **kwargs)
@@ -28,7 +30,7 @@ class BallotForm(forms.Form):
             label=self.category_label,
             choices=[(pk, c.name) for pk, c in self.categories.items()],
             widget=forms.RadioSelect,
-            error_messages={"required": "请选择您的身份类别。"},
+            error_messages={"required": _("请选择您的身份类别。")},
         )
         self.items = list(questionnaire.items)
         for item in self.items:
@@ -40,7 +42,7 @@ class BallotForm(forms.Form):
                 choices=choices,
                 required=item.required,
                 widget=forms.RadioSelect,
-                error_messages={"required": f"请回答“{item.text}”。"},
+                error_messages={"required": _("请回答“%(text)s”。") % {"text": item.text}},
             )
         self.has_opinion = questionnaire.opinion is not None
         if self.has_opinion:
@@ -49,7 +51,7 @@ class BallotForm(forms.Form):
                 required=False,
                 max_length=OPINION_MAX_LENGTH,
                 widget=forms.Textarea(attrs={"rows": 5, "maxlength": OPINION_MAX_LENGTH}),
-                error_messages={"max_length": f"意见建议不能超过 {OPINION_MAX_LENGTH} 字。"},
+                error_messages={"max_length": _("意见建议不能超过 %(limit)s 字。") % {"limit": OPINION_MAX_LENGTH}},
             )
 
     @staticmethod

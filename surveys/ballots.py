@@ -46,6 +46,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import (
     AccessCode,
@@ -159,7 +160,7 @@ def _clean_answers(questionnaire, scale, answers, opinion):
         except (TypeError, ValueError):
             item = None
         if item is None:
-            errors[str(item_id)] = "题目不属于本轮问卷。"
+            errors[str(item_id)] = _("题目不属于本轮问卷。")
             continue
         if option in (None, ""):
             continue  # abstention
@@ -167,17 +168,17 @@ def _clean_answers(questionnaire, scale, answers, opinion):
             value = int(option)
             scale.option(value)
         except (KeyError, TypeError, ValueError):
-            errors[str(item_id)] = f"“{item.text}”的选项无效。"
+            errors[str(item_id)] = _("“%(text)s”的选项无效。") % {"text": item.text}
             continue
         cleaned[item.pk] = value
     for item in items.values():
         if item.required and item.pk not in cleaned:
-            errors.setdefault(str(item.pk), f"请回答“{item.text}”。")
+            errors.setdefault(str(item.pk), _("请回答“%(text)s”。") % {"text": item.text})
     if opinion and len(opinion) > OPINION_MAX_LENGTH:
-        errors["opinion"] = f"意见建议不能超过 {OPINION_MAX_LENGTH} 字。"
+        errors["opinion"] = _("意见建议不能超过 %(limit)s 字。") % {"limit": OPINION_MAX_LENGTH}
     elif opinion and "\x00" in opinion:
         # PostgreSQL cannot store it: a pending ballot holding one could never be counted.
-        errors["opinion"] = "意见建议含有无法保存的字符。"
+        errors["opinion"] = _("意见建议含有无法保存的字符。")
     if errors:
         raise ValidationError(errors, code="invalid_answers")
     return cleaned
@@ -189,12 +190,12 @@ def ballot_clean(*, round_, category, channel, answers, opinion="", cast_on=None
     Returns its Content; raises ValidationError with a Chinese message.
     """
     if round_.status != RoundStatus.OPEN:
-        raise ValidationError("本轮测评未在进行中，不能再计入测评票。", code="round_not_open")
+        raise ValidationError(_("本轮测评未在进行中，不能再计入测评票。"), code="round_not_open")
     if channel not in Channel.values:
-        raise ValidationError("未知的投票渠道。", code="bad_channel")
+        raise ValidationError(_("未知的投票渠道。"), code="bad_channel")
     questionnaire = questionnaire_of(round_)
     if category is None or category.pk not in questionnaire.categories:
-        raise ValidationError("参评人员类别不属于本轮测评。", code="bad_category")
+        raise ValidationError(_("参评人员类别不属于本轮测评。"), code="bad_category")
     cleaned = _clean_answers(questionnaire, round_.scale_def, answers, opinion)
     return Content(
         category=category.pk,
@@ -229,7 +230,7 @@ def _unseal(round_unit_id, sealed):
         plain = _pending_cipher().decrypt(sealed[:12], sealed[12:], str(round_unit_id).encode())
     except InvalidTag:
         raise ImproperlyConfigured(
-            "待计入测评票无法解密：SURVEY_CODE_KEY 在测评进行中被更换了？请恢复原来的密钥。"
+            _("待计入测评票无法解密：SURVEY_CODE_KEY 在测评进行中被更换了？请恢复原来的密钥。")
         ) from None
     category, channel, day, answers, opinion = json.loads(plain)
     return Content(
@@ -292,10 +293,9 @@ def _pass_gate(round_unit_id, channel):
         return row[0] + 1
     unit = RoundUnit.objects.select_related("round", "unit").get(pk=round_unit_id)
     if online or unit.round.status != RoundStatus.OPEN or not unit.accepting:
-        raise ValidationError("本轮测评未在进行中，不能再计入测评票。", code="round_not_open")
+        raise ValidationError(_("本轮测评未在进行中，不能再计入测评票。"), code="round_not_open")
     raise ValidationError(
-        f"{unit.unit}的纸质票已录入 {unit.paper_ballots} 张，达到发出票数"
-        f" {unit.paper_forms_issued}，不能再录入（收回数不能超过发出数）。",
+        _("%(unit)s的纸质票已录入 %(paper_ballots)s 张，达到发出票数 %(paper_forms_issued)s，不能再录入（收回数不能超过发出数）。") % {"unit": unit.unit, "paper_ballots": unit.paper_ballots, "paper_forms_issued": unit.paper_forms_issued},
         code="paper_over_issued",
     )
 
@@ -392,7 +392,7 @@ def ballot_store_online(*, digest, round_unit_id, content):
     if not consumed:
         raise CodeNotUsable(_code_status(digest))
     if pending_id is None:
-        raise ValidationError("本轮测评未在进行中，不能再计入测评票。", code="round_not_open")
+        raise ValidationError(_("本轮测评未在进行中，不能再计入测评票。"), code="round_not_open")
     _mix_when_committed(round_unit_id, waiting + 1)
     return PendingBallot(pk=pending_id, round_unit_id=round_unit_id)
 

@@ -34,12 +34,15 @@ taken as known (not an edge) in step 3.
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy as _
+
 from . import scoring
 
 MIN_CELL = 5
-OTHER_LABEL = "其他（合并小样本类别）"
-HIDDEN_NOTE = f"样本少于 {MIN_CELL} 的类别不单独显示"
-ALL_MERGED_NOTE = "答题人数较少，不按类别显示"
+OTHER_LABEL = _("其他（合并小样本类别）")
+HIDDEN_NOTE = lazy(lambda: gettext("样本少于 %(min_cell)s 的类别不单独显示") % {"min_cell": MIN_CELL}, str)()
+ALL_MERGED_NOTE = _("答题人数较少，不按类别显示")
 _MERGED_NODE = ("merged",)
 
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from units.models import Unit
 
@@ -14,29 +15,29 @@ from .scales import SCALES
 class RespondentCategory(models.Model):
     """A kind of respondent (领导干部, 一般干部, 群众 …); rounds choose which they survey."""
 
-    name = models.CharField("名称", max_length=30, unique=True)
-    order = models.PositiveIntegerField("排序", default=0)
+    name = models.CharField(_("名称"), max_length=30, unique=True)
+    order = models.PositiveIntegerField(_("排序"), default=0)
 
     class Meta:
         ordering = ["order", "name"]
-        verbose_name = "参评人员类别"
-        verbose_name_plural = "参评人员类别"
+        verbose_name = _("参评人员类别")
+        verbose_name_plural = _("参评人员类别")
 
     def __str__(self):
         return self.name
 
 
 class RoundStatus(models.TextChoices):
-    DRAFT = "draft", "草稿"
-    OPEN = "open", "进行中"
-    CLOSED = "closed", "已结束"
-    PUBLISHED = "published", "已发布"
+    DRAFT = "draft", _("草稿")
+    OPEN = "open", _("进行中")
+    CLOSED = "closed", _("已结束")
+    PUBLISHED = "published", _("已发布")
 
 
 class ScaleKey(models.TextChoices):
-    FOUR = "four", "满意/基本满意/不满意/不了解"
-    THREE = "three", "满意/基本满意/不满意"
-    FIVE = "five", "很满意/满意/基本满意/不太满意/不满意（百分制）"
+    FOUR = "four", _("满意/基本满意/不满意/不了解")
+    THREE = "three", _("满意/基本满意/不满意")
+    FIVE = "five", _("很满意/满意/基本满意/不太满意/不满意（百分制）")
 
 
 class RoundQuerySet(models.QuerySet):
@@ -54,52 +55,52 @@ class RoundQuerySet(models.QuerySet):
 class Round(models.Model):
     """One survey season: which units, which questionnaire, which scoring policy."""
 
-    name = models.CharField("名称", max_length=100)
-    year = models.PositiveSmallIntegerField("年度")
-    opens_at = models.DateTimeField("开始时间")
-    closes_at = models.DateTimeField("结束时间")
+    name = models.CharField(_("名称"), max_length=100)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    opens_at = models.DateTimeField(_("开始时间"))
+    closes_at = models.DateTimeField(_("结束时间"))
     status = models.CharField(
-        "状态", max_length=12, choices=RoundStatus.choices, default=RoundStatus.DRAFT
+        _("状态"), max_length=12, choices=RoundStatus.choices, default=RoundStatus.DRAFT
     )
     scale = models.CharField(
-        "答案选项", max_length=8, choices=ScaleKey.choices, default=ScaleKey.FOUR
+        _("答案选项"), max_length=8, choices=ScaleKey.choices, default=ScaleKey.FOUR
     )
     # The scoring policy; frozen when the round opens.
     positive_threshold = models.PositiveSmallIntegerField(
-        "满意单位线（%）", default=80, help_text="满意率与基本满意率之和达到此比例（含）。"
+        _("满意单位线（%）"), default=80, help_text=_("满意率与基本满意率之和达到此比例（含）。")
     )
     basic_threshold = models.PositiveSmallIntegerField(
-        "基本满意单位线（%）", default=70, help_text="满意率与基本满意率之和达到此比例（含）。"
+        _("基本满意单位线（%）"), default=70, help_text=_("满意率与基本满意率之和达到此比例（含）。")
     )
     unknown_in_denominator = models.BooleanField(
-        "“不了解”计入有效票", default=True, help_text="默认计入（较严格的口径）；空白选项不计入。"
+        _("“不了解”计入有效票"), default=True, help_text=_("默认计入（较严格的口径）；空白选项不计入。")
     )
-    use_weights = models.BooleanField("按参评人员类别加权", default=False)
+    use_weights = models.BooleanField(_("按参评人员类别加权"), default=False)
     min_valid_answers = models.PositiveIntegerField(
-        "可靠评定的最少有效票", default=30
+        _("可靠评定的最少有效票"), default=30
     )
     require_double_keying = models.BooleanField(
-        "纸质票双人录入", default=False, help_text="每批纸质票须由两名工作人员分别录入并核对。"
+        _("纸质票双人录入"), default=False, help_text=_("每批纸质票须由两名工作人员分别录入并核对。")
     )
-    opened_at = models.DateTimeField("开启时间", null=True, blank=True)
-    closed_at = models.DateTimeField("结束时间（实际）", null=True, blank=True)
-    published_at = models.DateTimeField("发布时间", null=True, blank=True)
-    seal_digest = models.CharField("封存摘要", max_length=64, blank=True)
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    opened_at = models.DateTimeField(_("开启时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("结束时间（实际）"), null=True, blank=True)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    seal_digest = models.CharField(_("封存摘要"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     copied_from = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-        verbose_name="复制自",
+        verbose_name=_("复制自"),
     )
 
     objects = RoundQuerySet.as_manager()
 
     class Meta:
         ordering = ["-year", "-opens_at", "-id"]
-        verbose_name = "测评轮次"
-        verbose_name_plural = "测评轮次"
+        verbose_name = _("测评轮次")
+        verbose_name_plural = _("测评轮次")
         permissions = [
-            ("manage_surveys", "管理测评（单位、轮次、测评码、纸质票、调查）"),
-            ("view_results", "查看测评结果和报表"),
+            ("manage_surveys", _("管理测评（单位、轮次、测评码、纸质票、调查）")),
+            ("view_results", _("查看测评结果和报表")),
         ]
         constraints = [
             models.CheckConstraint(
@@ -158,26 +159,26 @@ class RoundUnit(models.Model):
     """A unit surveyed in a round, with its planned sample and its running ballot counts."""
 
     round = models.ForeignKey(
-        Round, on_delete=models.CASCADE, related_name="round_units", verbose_name="测评轮次"
+        Round, on_delete=models.CASCADE, related_name="round_units", verbose_name=_("测评轮次")
     )
     unit = models.ForeignKey(
-        Unit, on_delete=models.PROTECT, related_name="round_units", verbose_name="单位"
+        Unit, on_delete=models.PROTECT, related_name="round_units", verbose_name=_("单位")
     )
-    planned_sample = models.PositiveIntegerField("计划样本量", default=100)
-    paper_forms_issued = models.PositiveIntegerField("纸质票发出数", default=0)
+    planned_sample = models.PositiveIntegerField(_("计划样本量"), default=100)
+    paper_forms_issued = models.PositiveIntegerField(_("纸质票发出数"), default=0)
     # Kept by the ballot services in the same transaction as each ballot; see docs/design.md.
-    online_ballots = models.PositiveIntegerField("网上票数", default=0)
-    paper_ballots = models.PositiveIntegerField("纸质票数", default=0)
+    online_ballots = models.PositiveIntegerField(_("网上票数"), default=0)
+    paper_ballots = models.PositiveIntegerField(_("纸质票数"), default=0)
     # The close's fence: every ballot passes `UPDATE … WHERE accepting`, and closing sets it
     # false in the same transaction that mixes the last pending ballots, so no ballot slips in
     # after a close (surveys.ballots, docs/anonymity.md). The round's status still decides
     # whether the unit takes ballots at all; a draft unit is "accepting" but refused by status.
-    accepting = models.BooleanField("接收测评票", default=True, editable=False)
+    accepting = models.BooleanField(_("接收测评票"), default=True, editable=False)
 
     class Meta:
         ordering = ["round", "unit__kind", "unit__group__order", "unit__order", "unit__code"]
-        verbose_name = "参评单位"
-        verbose_name_plural = "参评单位"
+        verbose_name = _("参评单位")
+        verbose_name_plural = _("参评单位")
         constraints = [
             models.UniqueConstraint(fields=["round", "unit"], name="round_unit_once"),
             models.CheckConstraint(
@@ -196,17 +197,17 @@ class RoundUnit(models.Model):
 
 class RoundCategory(models.Model):
     round = models.ForeignKey(
-        Round, on_delete=models.CASCADE, related_name="round_categories", verbose_name="测评轮次"
+        Round, on_delete=models.CASCADE, related_name="round_categories", verbose_name=_("测评轮次")
     )
     category = models.ForeignKey(
-        RespondentCategory, on_delete=models.PROTECT, related_name="+", verbose_name="类别"
+        RespondentCategory, on_delete=models.PROTECT, related_name="+", verbose_name=_("类别")
     )
-    weight = models.DecimalField("权重", max_digits=6, decimal_places=3, default=1)
+    weight = models.DecimalField(_("权重"), max_digits=6, decimal_places=3, default=1)
 
     class Meta:
         ordering = ["round", "category__order"]
-        verbose_name = "本轮参评人员类别"
-        verbose_name_plural = "本轮参评人员类别"
+        verbose_name = _("本轮参评人员类别")
+        verbose_name_plural = _("本轮参评人员类别")
         constraints = [
             models.UniqueConstraint(fields=["round", "category"], name="round_category_once"),
             models.CheckConstraint(condition=Q(weight__gte=0), name="round_category_weight_positive"),
@@ -217,10 +218,10 @@ class RoundCategory(models.Model):
 
 
 class ItemKind(models.TextChoices):
-    SELECTION = "selection", "干部选拔任用工作满意度"
-    CONDUCT = "conduct", "防治用人不正之风工作满意度"
-    SUB = "sub", "分项指标"
-    OPINION = "opinion", "意见建议"
+    SELECTION = "selection", _("干部选拔任用工作满意度")
+    CONDUCT = "conduct", _("防治用人不正之风工作满意度")
+    SUB = "sub", _("分项指标")
+    OPINION = "opinion", _("意见建议")
 
 
 HEADLINE_KINDS = (ItemKind.SELECTION, ItemKind.CONDUCT)
@@ -239,19 +240,19 @@ class Item(models.Model):
     """One question of a round's questionnaire."""
 
     round = models.ForeignKey(
-        Round, on_delete=models.CASCADE, related_name="items", verbose_name="测评轮次"
+        Round, on_delete=models.CASCADE, related_name="items", verbose_name=_("测评轮次")
     )
-    kind = models.CharField("类型", max_length=12, choices=ItemKind.choices)
-    text = models.CharField("题目", max_length=200)
-    order = models.PositiveIntegerField("顺序", default=0)
-    required = models.BooleanField("必答", default=False)
+    kind = models.CharField(_("类型"), max_length=12, choices=ItemKind.choices)
+    text = models.CharField(_("题目"), max_length=200)
+    order = models.PositiveIntegerField(_("顺序"), default=0)
+    required = models.BooleanField(_("必答"), default=False)
 
     objects = ItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["round", "order", "id"]
-        verbose_name = "测评题目"
-        verbose_name_plural = "测评题目"
+        verbose_name = _("测评题目")
+        verbose_name_plural = _("测评题目")
         constraints = [
             models.UniqueConstraint(
                 fields=["round", "kind"],
@@ -272,8 +273,8 @@ class Item(models.Model):
 
 
 class Channel(models.TextChoices):
-    ONLINE = "online", "网上"
-    PAPER = "paper", "纸质"
+    ONLINE = "online", _("网上")
+    PAPER = "paper", _("纸质")
 
 
 class BallotQuerySet(models.QuerySet):
@@ -289,20 +290,20 @@ class Ballot(models.Model):
     """
 
     round_unit = models.ForeignKey(
-        RoundUnit, on_delete=models.PROTECT, related_name="ballot_set", verbose_name="参评单位"
+        RoundUnit, on_delete=models.PROTECT, related_name="ballot_set", verbose_name=_("参评单位")
     )
     category = models.ForeignKey(
-        RespondentCategory, on_delete=models.PROTECT, related_name="+", verbose_name="参评人员类别"
+        RespondentCategory, on_delete=models.PROTECT, related_name="+", verbose_name=_("参评人员类别")
     )
-    channel = models.CharField("渠道", max_length=8, choices=Channel.choices)
-    cast_on = models.DateField("日期")
-    opinion = models.TextField("意见建议", max_length=1000, blank=True)
+    channel = models.CharField(_("渠道"), max_length=8, choices=Channel.choices)
+    cast_on = models.DateField(_("日期"))
+    opinion = models.TextField(_("意见建议"), max_length=1000, blank=True)
 
     objects = BallotQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "测评票"
-        verbose_name_plural = "测评票"
+        verbose_name = _("测评票")
+        verbose_name_plural = _("测评票")
         indexes = [models.Index(fields=["round_unit", "channel"], name="ballot_unit_channel")]
         constraints = [
             models.CheckConstraint(
@@ -323,29 +324,29 @@ class PendingBallot(models.Model):
     """
 
     round_unit = models.ForeignKey(
-        RoundUnit, on_delete=models.PROTECT, related_name="pending_ballots", verbose_name="参评单位"
+        RoundUnit, on_delete=models.PROTECT, related_name="pending_ballots", verbose_name=_("参评单位")
     )
-    sealed = models.BinaryField("密文")
+    sealed = models.BinaryField(_("密文"))
 
     class Meta:
-        verbose_name = "待计入测评票"
-        verbose_name_plural = "待计入测评票"
+        verbose_name = _("待计入测评票")
+        verbose_name_plural = _("待计入测评票")
 
 
 class Answer(models.Model):
     """One ballot's answer to one rated item; a blank item has no row (abstention)."""
 
     ballot = models.ForeignKey(
-        Ballot, on_delete=models.CASCADE, related_name="answers", verbose_name="测评票"
+        Ballot, on_delete=models.CASCADE, related_name="answers", verbose_name=_("测评票")
     )
     item = models.ForeignKey(
-        Item, on_delete=models.PROTECT, related_name="answers", verbose_name="题目"
+        Item, on_delete=models.PROTECT, related_name="answers", verbose_name=_("题目")
     )
-    option = models.PositiveSmallIntegerField("选项")
+    option = models.PositiveSmallIntegerField(_("选项"))
 
     class Meta:
-        verbose_name = "答案"
-        verbose_name_plural = "答案"
+        verbose_name = _("答案")
+        verbose_name_plural = _("答案")
         constraints = [
             models.UniqueConstraint(fields=["ballot", "item"], name="answer_once_per_item"),
             models.CheckConstraint(
@@ -362,18 +363,18 @@ class Tally(models.Model):
     """
 
     round_unit = models.ForeignKey(
-        RoundUnit, on_delete=models.CASCADE, related_name="tallies", verbose_name="参评单位"
+        RoundUnit, on_delete=models.CASCADE, related_name="tallies", verbose_name=_("参评单位")
     )
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+", verbose_name="题目")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+", verbose_name=_("题目"))
     category = models.ForeignKey(
-        RespondentCategory, on_delete=models.PROTECT, related_name="+", verbose_name="类别"
+        RespondentCategory, on_delete=models.PROTECT, related_name="+", verbose_name=_("类别")
     )
-    option = models.PositiveSmallIntegerField("选项")
-    count = models.PositiveIntegerField("票数", default=0)
+    option = models.PositiveSmallIntegerField(_("选项"))
+    count = models.PositiveIntegerField(_("票数"), default=0)
 
     class Meta:
-        verbose_name = "计票"
-        verbose_name_plural = "计票"
+        verbose_name = _("计票")
+        verbose_name_plural = _("计票")
         constraints = [
             models.UniqueConstraint(
                 fields=["round_unit", "item", "category", "option"], name="tally_cell_once"
@@ -392,27 +393,27 @@ class ResultSnapshot(models.Model):
     """
 
     round = models.OneToOneField(
-        Round, on_delete=models.CASCADE, related_name="snapshot", verbose_name="测评轮次"
+        Round, on_delete=models.CASCADE, related_name="snapshot", verbose_name=_("测评轮次")
     )
     # Policy, categories, questionnaire, and per unit its names as at close, its counters
     # and its headline counts by category and option.
-    results = models.JSONField("结果快照")
+    results = models.JSONField(_("结果快照"))
     # Per unit, the counts of every other rated item (read by the unit page and the files).
-    detail = models.JSONField("分项指标快照")
-    parts = models.JSONField("分项摘要")
-    mac = models.CharField("封存签名", max_length=64)
-    sealed_at = models.DateTimeField("封存时间", default=timezone.now)
+    detail = models.JSONField(_("分项指标快照"))
+    parts = models.JSONField(_("分项摘要"))
+    mac = models.CharField(_("封存签名"), max_length=64)
+    sealed_at = models.DateTimeField(_("封存时间"), default=timezone.now)
     sealed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name="封存人",
+        related_name="+", verbose_name=_("封存人"),
     )
     # Written when the round was published with too little data (not part of the seal, like
     # the investigations recorded after the close).
-    publish_reason = models.TextField("数据不足仍发布的理由", blank=True)
+    publish_reason = models.TextField(_("数据不足仍发布的理由"), blank=True)
 
     class Meta:
-        verbose_name = "结果快照"
-        verbose_name_plural = "结果快照"
+        verbose_name = _("结果快照")
+        verbose_name_plural = _("结果快照")
 
     def __str__(self):
         return f"{self.round} · {self.fingerprint}"
@@ -428,12 +429,12 @@ def fingerprint(mac):
 
 
 class CodeStatus(models.TextChoices):
-    UNUSED = "unused", "未使用"
+    UNUSED = "unused", _("未使用")
     # Consumed by a ballot that still waits in PendingBallot; the mixer makes it USED in the
     # transaction that counts that batch, so a used code carries the mixer's transaction id.
-    SPENT = "spent", "已使用（待计入）"
-    USED = "used", "已使用"
-    VOID = "void", "已作废"
+    SPENT = "spent", _("已使用（待计入）")
+    USED = "used", _("已使用")
+    VOID = "void", _("已作废")
 
 
 CONSUMED = (CodeStatus.SPENT, CodeStatus.USED)
@@ -443,27 +444,27 @@ class CodeBatch(models.Model):
     """A batch of one-time access codes issued for one unit of one round."""
 
     round_unit = models.ForeignKey(
-        RoundUnit, on_delete=models.PROTECT, related_name="code_batches", verbose_name="参评单位"
+        RoundUnit, on_delete=models.PROTECT, related_name="code_batches", verbose_name=_("参评单位")
     )
     # 第 1 批 is the unit's first batch in the round; assigned under the unit's row lock.
-    number = models.PositiveIntegerField("批次号")
-    size = models.PositiveIntegerField("数量")
+    number = models.PositiveIntegerField(_("批次号"))
+    size = models.PositiveIntegerField(_("数量"))
     # Counters kept in the transactions that change a code (a ballot consuming it, a void), so
     # live pages read a few hundred batch rows instead of counting codes.
-    codes_used = models.PositiveIntegerField("已使用", default=0)
-    codes_void = models.PositiveIntegerField("已作废", default=0)
+    codes_used = models.PositiveIntegerField(_("已使用"), default=0)
+    codes_void = models.PositiveIntegerField(_("已作废"), default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
-        verbose_name="生成人",
+        verbose_name=_("生成人"),
     )
-    created_at = models.DateTimeField("生成时间", auto_now_add=True)
-    voided_at = models.DateTimeField("作废时间", null=True, blank=True)
-    void_reason = models.CharField("作废原因", max_length=200, blank=True)
+    created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+    voided_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
+    void_reason = models.CharField(_("作废原因"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name = "测评码批次"
-        verbose_name_plural = "测评码批次"
+        verbose_name = _("测评码批次")
+        verbose_name_plural = _("测评码批次")
         constraints = [
             models.CheckConstraint(
                 condition=Q(codes_used__lte=models.F("size") - models.F("codes_void")),
@@ -477,7 +478,7 @@ class CodeBatch(models.Model):
         return self.size - self.codes_used - self.codes_void
 
     def __str__(self):
-        return f"{self.round_unit.unit} 第{self.number}批（{self.size}个）"
+        return _("%(unit)s 第%(number)s批（%(size)s个）") % {"unit": self.round_unit.unit, "number": self.number, "size": self.size}
 
 
 class AccessCode(models.Model):
@@ -487,25 +488,25 @@ class AccessCode(models.Model):
     """
 
     batch = models.ForeignKey(
-        CodeBatch, on_delete=models.PROTECT, related_name="codes", verbose_name="批次"
+        CodeBatch, on_delete=models.PROTECT, related_name="codes", verbose_name=_("批次")
     )
     # Indexed by code_unit_status (round_unit, status) below; its own index would be one more
     # to keep up on every write of a code row.
     round_unit = models.ForeignKey(
-        RoundUnit, on_delete=models.PROTECT, related_name="access_codes", verbose_name="参评单位",
+        RoundUnit, on_delete=models.PROTECT, related_name="access_codes", verbose_name=_("参评单位"),
         db_index=False,
     )
     # Unique through Meta, not unique=True: on PostgreSQL that would add a second, LIKE-only
     # index to keep up on every write of a code row.
-    digest = models.CharField("摘要", max_length=64)
-    sealed = models.TextField("密文", blank=True)
+    digest = models.CharField(_("摘要"), max_length=64)
+    sealed = models.TextField(_("密文"), blank=True)
     status = models.CharField(
-        "状态", max_length=8, choices=CodeStatus.choices, default=CodeStatus.UNUSED
+        _("状态"), max_length=8, choices=CodeStatus.choices, default=CodeStatus.UNUSED
     )
 
     class Meta:
-        verbose_name = "测评码"
-        verbose_name_plural = "测评码"
+        verbose_name = _("测评码")
+        verbose_name_plural = _("测评码")
         indexes = [models.Index(fields=["round_unit", "status"], name="code_unit_status")]
         constraints = [
             models.UniqueConstraint(fields=["digest"], name="code_digest_once"),
@@ -523,47 +524,47 @@ class UnknownCodeCount(models.Model):
     (surveys/respondent/throttle.py). Never near a ballot: only unknown codes count.
     """
 
-    period = models.BigIntegerField("时间窗")
-    client = models.CharField("来源摘要", max_length=32, blank=True)
-    count = models.PositiveIntegerField("次数", default=0)
+    period = models.BigIntegerField(_("时间窗"))
+    client = models.CharField(_("来源摘要"), max_length=32, blank=True)
+    count = models.PositiveIntegerField(_("次数"), default=0)
 
     class Meta:
-        verbose_name = "错误测评码计数"
-        verbose_name_plural = "错误测评码计数"
+        verbose_name = _("错误测评码计数")
+        verbose_name_plural = _("错误测评码计数")
         constraints = [
             models.UniqueConstraint(fields=["period", "client"], name="unknown_code_count_once"),
         ]
 
 
 class PaperBatchStatus(models.TextChoices):
-    KEYING = "keying", "录入中"
-    RECONCILING = "reconciling", "待核对"
-    COUNTED = "counted", "已计入"
+    KEYING = "keying", _("录入中")
+    RECONCILING = "reconciling", _("待核对")
+    COUNTED = "counted", _("已计入")
     # Left unfinished when the round closed and, by a recorded decision, not counted.
-    DISCARDED = "discarded", "已放弃（未计入）"
+    DISCARDED = "discarded", _("已放弃（未计入）")
 
 
 class PaperBatch(models.Model):
     """A stack of paper ballots of one unit, keyed by designated staff."""
 
     round_unit = models.ForeignKey(
-        RoundUnit, on_delete=models.PROTECT, related_name="paper_batches", verbose_name="参评单位"
+        RoundUnit, on_delete=models.PROTECT, related_name="paper_batches", verbose_name=_("参评单位")
     )
-    label = models.CharField("批次名称", max_length=50)
-    double_keyed = models.BooleanField("双人录入", default=False)
+    label = models.CharField(_("批次名称"), max_length=50)
+    double_keyed = models.BooleanField(_("双人录入"), default=False)
     status = models.CharField(
-        "状态", max_length=12, choices=PaperBatchStatus.choices, default=PaperBatchStatus.KEYING
+        _("状态"), max_length=12, choices=PaperBatchStatus.choices, default=PaperBatchStatus.KEYING
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
-        verbose_name="创建人",
+        verbose_name=_("创建人"),
     )
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name = "纸质票批次"
-        verbose_name_plural = "纸质票批次"
+        verbose_name = _("纸质票批次")
+        verbose_name_plural = _("纸质票批次")
 
     def __str__(self):
         return f"{self.round_unit.unit} {self.label}"
@@ -573,19 +574,19 @@ class PaperEntry(models.Model):
     """One paper ballot as keyed in one pass of a double-keyed batch, before it counts."""
 
     batch = models.ForeignKey(
-        PaperBatch, on_delete=models.CASCADE, related_name="entries", verbose_name="批次"
+        PaperBatch, on_delete=models.CASCADE, related_name="entries", verbose_name=_("批次")
     )
-    pass_no = models.PositiveSmallIntegerField("录入遍次")
-    seq = models.PositiveIntegerField("序号")
+    pass_no = models.PositiveSmallIntegerField(_("录入遍次"))
+    seq = models.PositiveIntegerField(_("序号"))
     keyed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="录入人"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("录入人")
     )
-    payload = models.JSONField("录入内容")
+    payload = models.JSONField(_("录入内容"))
 
     class Meta:
         ordering = ["batch", "seq", "pass_no"]
-        verbose_name = "纸质票录入"
-        verbose_name_plural = "纸质票录入"
+        verbose_name = _("纸质票录入")
+        verbose_name_plural = _("纸质票录入")
         constraints = [
             models.UniqueConstraint(fields=["batch", "pass_no", "seq"], name="paper_entry_once"),
             models.CheckConstraint(condition=Q(pass_no__in=[1, 2]), name="paper_entry_pass_1_2"),
@@ -593,9 +594,9 @@ class PaperEntry(models.Model):
 
 
 class PaperImportStatus(models.TextChoices):
-    QUEUED = "queued", "等待写入"
-    DONE = "done", "已导入"
-    FAILED = "failed", "未导入"
+    QUEUED = "queued", _("等待写入")
+    DONE = "done", _("已导入")
+    FAILED = "failed", _("未导入")
 
 
 class PaperImport(models.Model):
@@ -609,35 +610,35 @@ class PaperImport(models.Model):
     """
 
     round = models.ForeignKey(
-        Round, on_delete=models.CASCADE, related_name="paper_imports", verbose_name="测评轮次"
+        Round, on_delete=models.CASCADE, related_name="paper_imports", verbose_name=_("测评轮次")
     )
-    digest = models.CharField("内容摘要", max_length=64)
-    file_name = models.CharField("文件名", max_length=200, blank=True)
-    ballots = models.PositiveIntegerField("票数")
+    digest = models.CharField(_("内容摘要"), max_length=64)
+    file_name = models.CharField(_("文件名"), max_length=200, blank=True)
+    ballots = models.PositiveIntegerField(_("票数"))
     status = models.CharField(
-        "状态", max_length=8, choices=PaperImportStatus.choices, default=PaperImportStatus.QUEUED
+        _("状态"), max_length=8, choices=PaperImportStatus.choices, default=PaperImportStatus.QUEUED
     )
     repeat_of = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-        verbose_name="重复导入的原导入",
+        verbose_name=_("重复导入的原导入"),
     )
-    reason = models.CharField("再次导入的理由", max_length=500, blank=True)
-    message = models.CharField("结果说明", max_length=300, blank=True)
-    pending = models.JSONField("待写入的票", default=list, blank=True)
+    reason = models.CharField(_("再次导入的理由"), max_length=500, blank=True)
+    message = models.CharField(_("结果说明"), max_length=300, blank=True)
+    pending = models.JSONField(_("待写入的票"), default=list, blank=True)
     job = models.ForeignKey(
         "jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-        verbose_name="后台任务",
+        verbose_name=_("后台任务"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="导入人"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("导入人")
     )
-    created_at = models.DateTimeField("导入时间", auto_now_add=True)
-    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name = "纸质票导入"
-        verbose_name_plural = "纸质票导入"
+        verbose_name = _("纸质票导入")
+        verbose_name_plural = _("纸质票导入")
         constraints = [
             # The same content once per round, unless imported again on purpose (with a reason).
             models.UniqueConstraint(
@@ -660,57 +661,57 @@ class Investigation(models.Model):
     """The investigation of a below-standard unit on one headline dimension (经调查了解)."""
 
     round_unit = models.ForeignKey(
-        RoundUnit, on_delete=models.PROTECT, related_name="investigations", verbose_name="参评单位"
+        RoundUnit, on_delete=models.PROTECT, related_name="investigations", verbose_name=_("参评单位")
     )
     item = models.ForeignKey(
-        Item, on_delete=models.PROTECT, related_name="+", verbose_name="测评维度"
+        Item, on_delete=models.PROTECT, related_name="+", verbose_name=_("测评维度")
     )
-    findings = models.TextField("调查情况")
+    findings = models.TextField(_("调查情况"))
     conclusion = models.CharField(
-        "结论",
+        _("结论"),
         max_length=12,
         choices=[
-            (scoring.Conclusion.SERIOUS.value, "用人不正之风问题较为严重（群众不满意单位）"),
-            (scoring.Conclusion.NOT_SERIOUS.value, "未发现较为严重的问题"),
+            (scoring.Conclusion.SERIOUS.value, _("用人不正之风问题较为严重（群众不满意单位）")),
+            (scoring.Conclusion.NOT_SERIOUS.value, _("未发现较为严重的问题")),
         ],
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="认定人"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("认定人")
     )
-    decided_at = models.DateTimeField("认定时间", default=timezone.now)
+    decided_at = models.DateTimeField(_("认定时间"), default=timezone.now)
 
     class Meta:
-        verbose_name = "调查结论"
-        verbose_name_plural = "调查结论"
+        verbose_name = _("调查结论")
+        verbose_name_plural = _("调查结论")
         constraints = [
             models.UniqueConstraint(fields=["round_unit", "item"], name="investigation_once"),
         ]
 
 
 class RectificationStatus(models.TextChoices):
-    PLANNED = "planned", "未开始"
-    IN_PROGRESS = "in_progress", "整改中"
-    DONE = "done", "已完成"
+    PLANNED = "planned", _("未开始")
+    IN_PROGRESS = "in_progress", _("整改中")
+    DONE = "done", _("已完成")
 
 
 class Rectification(models.Model):
     """Follow-up measures (整改) for a below-standard unit; carried into later rounds."""
 
     round_unit = models.ForeignKey(
-        RoundUnit, on_delete=models.PROTECT, related_name="rectifications", verbose_name="参评单位"
+        RoundUnit, on_delete=models.PROTECT, related_name="rectifications", verbose_name=_("参评单位")
     )
-    measures = models.TextField("整改措施")
-    deadline = models.DateField("整改期限")
+    measures = models.TextField(_("整改措施"))
+    deadline = models.DateField(_("整改期限"))
     status = models.CharField(
-        "状态", max_length=12, choices=RectificationStatus.choices,
+        _("状态"), max_length=12, choices=RectificationStatus.choices,
         default=RectificationStatus.PLANNED,
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="记录人"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("记录人")
     )
-    created_at = models.DateTimeField("记录时间", auto_now_add=True)
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
 
     class Meta:
         ordering = ["deadline", "id"]
-        verbose_name = "整改措施"
-        verbose_name_plural = "整改措施"
+        verbose_name = _("整改措施")
+        verbose_name_plural = _("整改措施")

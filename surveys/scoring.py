@@ -71,6 +71,21 @@ from functools import cached_property, lru_cache
 from .scales import Grade, Scale
 
 
+def gettext_noop(text):
+    """Mark a label for translation (makemessages finds it); it is translated when read."""
+    return text
+
+
+# How a label is said in the current language. Identity here, with no Django import;
+# surveys.apps sets it to Django's gettext, so `.label` follows the request's language.
+translate = gettext_noop
+
+
+def _(text):
+    """A rule text in the current language (makemessages finds the literal)."""
+    return translate(text)
+
+
 class Level(str, Enum):
     SATISFIED = "satisfied"
     BASIC = "basic"
@@ -79,14 +94,14 @@ class Level(str, Enum):
 
     @property
     def label(self):
-        return LEVEL_LABELS[self]
+        return translate(LEVEL_LABELS[self])
 
 
 LEVEL_LABELS = {
-    Level.SATISFIED: "群众满意单位",
-    Level.BASIC: "群众基本满意单位",
-    Level.BELOW: "未达标",
-    Level.NO_DATA: "无数据",
+    Level.SATISFIED: gettext_noop("群众满意单位"),
+    Level.BASIC: gettext_noop("群众基本满意单位"),
+    Level.BELOW: gettext_noop("未达标"),
+    Level.NO_DATA: gettext_noop("无数据"),
 }
 # Lower number = better; NO_DATA sorts last and "wins" the lower-of-two rule.
 _LEVEL_RANK = {Level.SATISFIED: 0, Level.BASIC: 1, Level.BELOW: 2, Level.NO_DATA: 3}
@@ -109,16 +124,16 @@ class FinalClass(str, Enum):
 
     @property
     def label(self):
-        return FINAL_LABELS[self]
+        return translate(FINAL_LABELS[self])
 
 
 FINAL_LABELS = {
-    FinalClass.SATISFIED: "群众满意单位",
-    FinalClass.BASIC: "群众基本满意单位",
-    FinalClass.PENDING: "未达标（待调查）",
-    FinalClass.BELOW: "未达标（已调查）",
-    FinalClass.UNSATISFIED: "群众不满意单位",
-    FinalClass.NO_DATA: "无数据",
+    FinalClass.SATISFIED: gettext_noop("群众满意单位"),
+    FinalClass.BASIC: gettext_noop("群众基本满意单位"),
+    FinalClass.PENDING: gettext_noop("未达标（待调查）"),
+    FinalClass.BELOW: gettext_noop("未达标（已调查）"),
+    FinalClass.UNSATISFIED: gettext_noop("群众不满意单位"),
+    FinalClass.NO_DATA: gettext_noop("无数据"),
 }
 
 
@@ -582,46 +597,46 @@ def describe_policy(policy, scale, *, weight_labels=None, min_cell=None):
     basic = exact_text(policy.basic_threshold * 100)
     has_unknown = any(o.grade is Grade.UNKNOWN for o in scale.options)
     if not has_unknown:
-        unknown = "本轮答案选项没有“不了解”；空白选项视为弃权，不计入有效票"
+        unknown = _("本轮答案选项没有“不了解”；空白选项视为弃权，不计入有效票")
     elif policy.unknown_in_denominator:
-        unknown = "“不了解”计入有效票（比率的分母含“不了解”，较严格的口径）；空白选项视为弃权，不计入"
+        unknown = _("“不了解”计入有效票（比率的分母含“不了解”，较严格的口径）；空白选项视为弃权，不计入")
     else:
-        unknown = "“不了解”不计入有效票（比率的分母不含“不了解”）；空白选项视为弃权，不计入"
+        unknown = _("“不了解”不计入有效票（比率的分母不含“不了解”）；空白选项视为弃权，不计入")
     if policy.weights is None:
-        weights = "不加权：每张有效票同等计数"
-        minimum = f"有效票少于 {policy.min_valid} 张的评定标 *，仅供参考"
-        interval = "95% 置信区间（Wilson 法），按有效票数计算"
+        weights = _("不加权：每张有效票同等计数")
+        minimum = _("有效票少于 %(minimum)s 张的评定标 *，仅供参考") % {"minimum": policy.min_valid}
+        interval = _("95% 置信区间（Wilson 法），按有效票数计算")
     else:
         labels = weight_labels or {key: str(key) for key in policy.weights}
         listed = "、".join(
             f"{name} ×{exact_text(policy.weights.get(key, 1))}" for key, name in labels.items()
         )
-        weights = (
-            f"按参评人员类别加权：{listed}。比率为各类别比率的加权平均（没有有效票的类别不参与，"
+        weights = _(
+            "按参评人员类别加权：%(listed)s。比率为各类别比率的加权平均（没有有效票的类别不参与，"
             "其余权重重新归一；权重为 0 的类别不计入），票数仍为实际票数，不能用票数直接相除得到比率"
-        )
-        minimum = (
-            f"有效样本量少于 {policy.min_valid} 的评定标 *，仅供参考；加权时有效样本量按 Kish 公式"
+        ) % {"listed": listed}
+        minimum = _(
+            "有效样本量少于 %(minimum)s 的评定标 *，仅供参考；加权时有效样本量按 Kish 公式"
             "（权重和的平方 ÷ 权重平方和）计算，少于实际票数"
-        )
-        interval = "95% 置信区间（Wilson 法），加权时按有效样本量计算"
+        ) % {"minimum": policy.min_valid}
+        interval = _("95% 置信区间（Wilson 法），加权时按有效样本量计算")
     rules = [
-        ("scale", "答案选项", scale.label + (
-            "；另计百分制得分（" + "、".join(f"{o.label} {o.score}" for o in scale.options)
-            + "，按各票得分平均）" if scale.scored else ""
+        ("scale", _("答案选项"), scale.label + (
+            _("；另计百分制得分（%(scores)s，按各票得分平均）")
+            % {"scores": "、".join(f"{o.label} {o.score}" for o in scale.options)} if scale.scored else ""
         )),
-        ("levels", "等次线", (
-            f"群众满意单位：满意率＋基本满意率 ≥ {positive}%，且满意率 > 不满意率；"
-            f"群众基本满意单位：≥ {basic}% 且 < {positive}%，且满意率 > 不满意率；"
+        ("levels", _("等次线"), _(
+            "群众满意单位：满意率＋基本满意率 ≥ %(positive)s%%，且满意率 > 不满意率；"
+            "群众基本满意单位：≥ %(basic)s%% 且 < %(positive)s%%，且满意率 > 不满意率；"
             "其余为未达标，经调查认定用人不正之风问题较为严重的为群众不满意单位。按精确分数判定"
-        )),
-        ("unknown", "有效票", unknown),
-        ("weights", "权重", weights),
-        ("overall", "综合评定", "取两项总体评价（干部选拔任用工作满意度、防治用人不正之风工作满意度）中较低的等次"),
-        ("display", "数字显示", "比率截尾显示到 0.1%（不四舍五入，如 79.95% 显示为 79.9%），显示的数字不会越过等次线"),
-        ("minimum", "最少样本", minimum),
-        ("interval", "置信区间", interval),
-        ("ranking", "排名", (
+        ) % {"positive": positive, "basic": basic}),
+        ("unknown", _("有效票"), unknown),
+        ("weights", _("权重"), weights),
+        ("overall", _("综合评定"), _("取两项总体评价（干部选拔任用工作满意度、防治用人不正之风工作满意度）中较低的等次")),
+        ("display", _("数字显示"), _("比率截尾显示到 0.1%（不四舍五入，如 79.95% 显示为 79.9%），显示的数字不会越过等次线")),
+        ("minimum", _("最少样本"), minimum),
+        ("interval", _("置信区间"), interval),
+        ("ranking", _("排名"), _(
             "在单位分组内先按等次（群众满意单位、群众基本满意单位、未达标），同一等次再按满意＋基本满意"
             "比率（精确比较）从高到低；并列者名次相同；无有效票的单位不排名（无数据）。"
             "综合名次先按综合评定的等次，再按两项比率的平均"
@@ -629,8 +644,8 @@ def describe_policy(policy, scale, *, weight_labels=None, min_cell=None):
     ]
     if min_cell:
         rules.append((
-            "suppression", "按类别统计",
-            f"少于 {min_cell} 人的类别不单独显示，与其他类别合并为“其他”；"
-            "为防止用合计数相减推算出被合并的类别，必要时另有较大的类别一并合并",
+            "suppression", _("按类别统计"),
+            _("少于 %(min_cell)s 人的类别不单独显示，与其他类别合并为“其他”；"
+              "为防止用合计数相减推算出被合并的类别，必要时另有较大的类别一并合并") % {"min_cell": min_cell},
         ))
     return rules

@@ -3,10 +3,19 @@ import shutil
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from tests import factories
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def pytest_configure(config):
+    """Compile changed translations the way `make test` does, for a plain pytest run;
+    tests/test_i18n.py checks that the .mo says what the .po says."""
+    from credibility.translations import compile_all
+
+    compile_all(only_stale=True)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -31,6 +40,16 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
         if reporter:
             reporter.write_line(f"CI: {skipped} test(s) skipped; failing the run.", red=True)
+
+
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Every test starts in the site's language. A request leaves its language active in the
+    thread (LocaleMiddleware activates it, nothing deactivates it), so a test ending on an
+    English page would otherwise make the next test's services speak English."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,6 @@
 from django import forms
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from .models import Unit, UnitGroup, UnitKind
 
@@ -17,13 +18,13 @@ class GroupForm(forms.ModelForm):
 
 
 class UnitFilterForm(forms.Form):
-    q = forms.CharField(label="搜索", required=False,
-                        widget=forms.TextInput(attrs={"placeholder": "代码、名称或简称"}))
-    kind = forms.ChoiceField(label="类别", required=False, choices=[("", "全部类别")] + UnitKind.choices)
-    group = forms.ModelChoiceField(label="分组", required=False, queryset=UnitGroup.objects.all(),
-                                   empty_label="全部分组")
-    active = forms.ChoiceField(label="状态", required=False,
-                               choices=[("", "全部"), ("1", "启用"), ("0", "已停用")])
+    q = forms.CharField(label=_("搜索"), required=False,
+                        widget=forms.TextInput(attrs={"placeholder": _("代码、名称或简称")}))
+    kind = forms.ChoiceField(label=_("类别"), required=False, choices=[("", _("全部类别"))] + UnitKind.choices)
+    group = forms.ModelChoiceField(label=_("分组"), required=False, queryset=UnitGroup.objects.all(),
+                                   empty_label=_("全部分组"))
+    active = forms.ChoiceField(label=_("状态"), required=False,
+                               choices=[("", _("全部")), ("1", _("启用")), ("0", _("已停用"))])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -49,5 +50,5 @@ class UnitFilterForm(forms.Form):
 
 class ImportForm(forms.Form):
     # Size and content are checked by sheets.reader, which names what a wrong file is.
-    file = forms.FileField(label="单位名册（.xlsx）", allow_empty_file=True,
+    file = forms.FileField(label=_("单位名册（.xlsx）"), allow_empty_file=True,
                            widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}))

@@ -1,11 +1,12 @@
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Case, When
+from django.utils.translation import gettext_lazy as _
 
 
 class UnitKind(models.TextChoices):
-    DISTRICT = "district", "区县(自治县)"
-    DEPARTMENT = "department", "市级部门(人民团体)"
+    DISTRICT = "district", _("区县(自治县)")
+    DEPARTMENT = "department", _("市级部门(人民团体)")
 
 
 def unit_order(path=""):
@@ -26,14 +27,14 @@ def unit_sort_key(unit):
 class UnitGroup(models.Model):
     """A group of like units, ranked together (e.g. 主城区, 远郊区县, 党群部门)."""
 
-    name = models.CharField("分组名称", max_length=50, unique=True)
-    kind = models.CharField("单位类别", max_length=20, choices=UnitKind.choices)
-    order = models.PositiveIntegerField("排序", default=0)
+    name = models.CharField(_("分组名称"), max_length=50, unique=True)
+    kind = models.CharField(_("单位类别"), max_length=20, choices=UnitKind.choices)
+    order = models.PositiveIntegerField(_("排序"), default=0)
 
     class Meta:
         ordering = ["kind", "order", "name"]
-        verbose_name = "单位分组"
-        verbose_name_plural = "单位分组"
+        verbose_name = _("单位分组")
+        verbose_name_plural = _("单位分组")
 
     def __str__(self):
         return self.name
@@ -50,26 +51,26 @@ class UnitQuerySet(models.QuerySet):
 
 class Unit(models.Model):
     code = models.CharField(
-        "单位代码",
+        _("单位代码"),
         max_length=20,
         unique=True,
-        validators=[RegexValidator(r"^[A-Za-z0-9_-]+$", "单位代码只能包含字母、数字、下划线和连字符。")],
+        validators=[RegexValidator(r"^[A-Za-z0-9_-]+$", _("单位代码只能包含字母、数字、下划线和连字符。"))],
     )
-    name = models.CharField("单位名称", max_length=100)
-    short_name = models.CharField("简称", max_length=30)
-    kind = models.CharField("单位类别", max_length=20, choices=UnitKind.choices)
+    name = models.CharField(_("单位名称"), max_length=100)
+    short_name = models.CharField(_("简称"), max_length=30)
+    kind = models.CharField(_("单位类别"), max_length=20, choices=UnitKind.choices)
     group = models.ForeignKey(
-        UnitGroup, on_delete=models.PROTECT, related_name="units", verbose_name="分组"
+        UnitGroup, on_delete=models.PROTECT, related_name="units", verbose_name=_("分组")
     )
-    is_active = models.BooleanField("启用", default=True)
-    order = models.PositiveIntegerField("排序", default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+    order = models.PositiveIntegerField(_("排序"), default=0)
 
     objects = UnitQuerySet.as_manager()
 
     class Meta:
         ordering = ["kind", "group__order", "order", "code"]
-        verbose_name = "被测评单位"
-        verbose_name_plural = "被测评单位"
+        verbose_name = _("被测评单位")
+        verbose_name_plural = _("被测评单位")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(kind__in=UnitKind.values), name="unit_kind_known"
@@ -84,5 +85,5 @@ class Unit(models.Model):
 
         if self.group_id and self.kind and self.group.kind != self.kind:
             raise ValidationError(
-                {"group": "所选分组属于另一类单位。"}, code="group_kind_mismatch"
+                {"group": _("所选分组属于另一类单位。")}, code="group_kind_mismatch"
             )

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from audit.services import audit_change, audit_record
 
@@ -60,7 +61,7 @@ def unit_delete(*, unit, actor, source=""):
     """Delete a unit that was never part of a round; surveyed units are only deactivated."""
     if not unit_can_delete(unit):
         raise ValidationError(
-            "该单位已参加过测评，不能删除（其测评记录须保留），只能停用。", code="surveyed"
+            _("该单位已参加过测评，不能删除（其测评记录须保留），只能停用。"), code="surveyed"
         )
     audit_change(actor=actor, action="unit.delete", obj=unit, source=source,
                  before=_values(unit, UNIT_FIELDS))
@@ -76,14 +77,14 @@ def group_create(*, actor, source="", **fields):
 def group_update(*, group, actor, source="", **fields):
     stored_kind = UnitGroup.objects.values_list("kind", flat=True).get(pk=group.pk)
     if "kind" in fields and fields["kind"] != stored_kind and group.units.exists():
-        raise ValidationError("分组内已有单位，不能改变分组的单位类别。", code="kind_in_use")
+        raise ValidationError(_("分组内已有单位，不能改变分组的单位类别。"), code="kind_in_use")
     return _update(group, GROUP_FIELDS, fields, action="group.update", actor=actor, source=source)
 
 
 @transaction.atomic
 def group_delete(*, group, actor, source=""):
     if group.units.exists():
-        raise ValidationError("分组内还有单位，不能删除。", code="not_empty")
+        raise ValidationError(_("分组内还有单位，不能删除。"), code="not_empty")
     audit_change(actor=actor, action="group.delete", obj=group, source=source,
                  before=_values(group, GROUP_FIELDS))
     group.delete()

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView
+from django.utils.translation import gettext as _
 
 from accounts.roles import StaffRequiredMixin, staff_required
 from sheets import held
@@ -46,7 +47,7 @@ def _save_unit(request, unit=None):
         else:
             unit = services.unit_update(unit=Unit.objects.get(pk=unit.pk), actor=request.user,
                                         source="编辑单位", **fields)
-        messages.success(request, f"已保存单位 {unit}。")
+        messages.success(request, _("已保存单位 %(unit)s。") % {"unit": unit})
         return redirect("units:detail", pk=unit.pk)
     return render(request, "units/unit_form.html", {"form": form, "unit": unit})
 
@@ -78,10 +79,10 @@ def unit_toggle_active(request, pk):
     unit = get_object_or_404(Unit, pk=pk)
     if unit.is_active:
         services.unit_deactivate(unit=unit, actor=request.user, source="单位详情")
-        messages.success(request, f"已停用 {unit}；以后的测评不再列出该单位，历史记录保留。")
+        messages.success(request, _("已停用 %(unit)s；以后的测评不再列出该单位，历史记录保留。") % {"unit": unit})
     else:
         services.unit_activate(unit=unit, actor=request.user, source="单位详情")
-        messages.success(request, f"已启用 {unit}。")
+        messages.success(request, _("已启用 %(unit)s。") % {"unit": unit})
     return redirect("units:detail", pk=unit.pk)
 
 
@@ -94,7 +95,7 @@ def unit_delete(request, pk):
         except ValidationError as exc:
             messages.error(request, exc.messages[0])
             return redirect("units:detail", pk=unit.pk)
-        messages.success(request, f"已删除 {unit}。")
+        messages.success(request, _("已删除 %(unit)s。") % {"unit": unit})
         return redirect("units:list")
     return render(request, "units/unit_confirm_delete.html",
                   {"unit": unit, "can_delete": services.unit_can_delete(unit)})
@@ -130,7 +131,7 @@ def units_import(request):
         return _import_page(request, ImportForm(), refusal.messages, status=400)
     if not plan.has_changes:
         held.release(request, IMPORT_PURPOSE)
-        messages.info(request, f"文件与现有名册一致：新增 0 个，更新 0 个，未变 {plan.unchanged} 个，没有需要保存的变化。")
+        messages.info(request, _("文件与现有名册一致：新增 0 个，更新 0 个，未变 %(unchanged)s 个，没有需要保存的变化。") % {"unchanged": plan.unchanged})
         return redirect("units:list")
     held.hold(request, IMPORT_PURPOSE, data, upload.name)
     # Post/redirect/get: refreshing the preview shows it again instead of re-sending the file.
@@ -142,15 +143,15 @@ def units_import_confirm(request):
     """Step 2: GET shows what the held file would change; POST saves exactly that, or nothing."""
     if request.method == "POST" and "cancel" in request.POST:
         held.release(request, IMPORT_PURPOSE)
-        messages.info(request, "已取消导入，未保存任何数据。")
+        messages.info(request, _("已取消导入，未保存任何数据。"))
         return redirect("units:list")
     token = request.POST.get("token") if request.method == "POST" else None
     file = held.held(request, IMPORT_PURPOSE, token)
     if file is None:
         if request.method == "POST":
-            return _import_page(request, ImportForm(), ["待确认的文件已过期或已被新的上传替换，请重新上传。"],
+            return _import_page(request, ImportForm(), [_("待确认的文件已过期或已被新的上传替换，请重新上传。")],
                                 status=400)
-        return _import_page(request, ImportForm(), notice="没有待确认的导入，请先上传文件。")
+        return _import_page(request, ImportForm(), notice=_("没有待确认的导入，请先上传文件。"))
     try:
         if request.method != "POST":
             return _preview(request, xlsx.units_plan(file.data), file.token, file.name)
@@ -162,23 +163,23 @@ def units_import_confirm(request):
         held.release(request, IMPORT_PURPOSE)
         return _import_page(request, ImportForm(), refusal.messages, status=400)
     except IntegrityError:  # another import saved the same codes a moment ago
-        return _import_page(request, ImportForm(), ["名册刚被他人修改，本次未保存任何数据。请重新上传核对。"],
+        return _import_page(request, ImportForm(), [_("名册刚被他人修改，本次未保存任何数据。请重新上传核对。")],
                             status=409)
     held.release(request, IMPORT_PURPOSE)
-    groups = f"，新建分组 {len(result.groups_created)} 个"
+    groups = _("，新建分组 %(groups_created)s 个") % {"groups_created": len(result.groups_created)}
     if result.groups_created:
         groups += "（" + "、".join(result.groups_created) + "）"
     messages.success(
         request,
-        f"导入完成：新增 {len(result.created)} 个，更新 {len(result.updated)} 个，未变 {result.unchanged} 个{groups}。",
+        _("导入完成：新增 %(created)s 个，更新 %(updated)s 个，未变 %(unchanged)s 个%(groups)s。") % {"created": len(result.created), "updated": len(result.updated), "unchanged": result.unchanged, "groups": groups},
     )
     return redirect("units:list")
 
 
 @staff_required
 def units_import_template(request):
-    book = xlsx.units_workbook(Unit.objects.none(), title="被测评单位名册模板")
-    return xlsx_response(book, download_name("被测评单位名册模板", ext="xlsx"))
+    book = xlsx.units_workbook(Unit.objects.none(), title=_("被测评单位名册模板"))
+    return xlsx_response(book, download_name(_("被测评单位名册模板"), ext="xlsx"))
 
 
 @staff_required
@@ -188,9 +189,9 @@ def units_export(request):
     if filter_form.is_valid():
         data = filter_form.cleaned_data
         scope = [data["group"].name if data["group"] else "", dict(UnitKind.choices).get(data["kind"], ""),
-                 {"1": "启用", "0": "已停用"}.get(data["active"], ""), data["q"]]
+                 {"1": _("启用"), "0": _("已停用")}.get(data["active"], ""), data["q"]]
     book = xlsx.units_workbook(filter_form.filter(Unit.objects.all()))
-    return xlsx_response(book, download_name("被测评单位名册", *scope, timezone.localdate()))
+    return xlsx_response(book, download_name(_("被测评单位名册"), *scope, timezone.localdate()))
 
 
 class GroupListView(StaffRequiredMixin, ListView):
@@ -214,7 +215,7 @@ def _save_group(request, group=None):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "已保存分组。")
+            messages.success(request, _("已保存分组。"))
             return redirect("units:groups")
     return render(request, "units/group_form.html", {"form": form, "group": group})
 
@@ -247,5 +248,5 @@ def group_delete(request, pk):
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
-        messages.success(request, f"已删除分组 {group}。")
+        messages.success(request, _("已删除分组 %(group)s。") % {"group": group})
     return redirect("units:groups")

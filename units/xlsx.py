@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.services import audit_record, diff
 from sheets.reader import Column, SheetRefused, read_table
@@ -29,17 +32,18 @@ from sheets.writer import new_workbook, write_notes, write_table
 from .models import Unit, UnitGroup, UnitKind
 from .services import UNIT_FIELDS, _values
 
-SHEET = "被测评单位"
-NOTES_SHEET = "填写说明"
+SHEET = gettext_lazy("被测评单位")
+NOTES_SHEET = gettext_lazy("填写说明")
 KIND_LABELS = dict(UnitKind.choices)
 # Every way clerks write the two kinds; matched loosely (full/half-width brackets, spaces).
-KIND_CHOICES = {
-    "区县(自治县)": UnitKind.DISTRICT, "区县": UnitKind.DISTRICT, "区": UnitKind.DISTRICT,
-    "县": UnitKind.DISTRICT, "自治县": UnitKind.DISTRICT, "区县(含自治县)": UnitKind.DISTRICT,
-    "市级部门(人民团体)": UnitKind.DEPARTMENT, "市级部门": UnitKind.DEPARTMENT,
-    "人民团体": UnitKind.DEPARTMENT, "部门": UnitKind.DEPARTMENT, "市直部门": UnitKind.DEPARTMENT,
-    "市级部门(含人民团体)": UnitKind.DEPARTMENT,
-}
+KIND_CHOICES = [
+    # The two labels in the language of the page that reads or writes the file, then the
+    # Chinese words clerks use (accepted in every language).
+    (UnitKind.DISTRICT.label, UnitKind.DISTRICT), (UnitKind.DEPARTMENT.label, UnitKind.DEPARTMENT),
+    *((word, UnitKind.DISTRICT) for word in ("区县(自治县)", "区县", "区", "县", "自治县", "区县(含自治县)")),
+    *((word, UnitKind.DEPARTMENT) for word in ("市级部门(人民团体)", "市级部门", "人民团体", "部门", "市直部门",
+                                                "市级部门(含人民团体)")),
+]
 
 
 def _max_length(model, name):
@@ -47,17 +51,18 @@ def _max_length(model, name):
 
 
 COLUMNS = [
-    Column("单位代码", key="code", max_length=_max_length(Unit, "code"), unique=True, aliases=("代码",)),
-    Column("单位名称", key="name", max_length=_max_length(Unit, "name"), aliases=("名称",)),
-    Column("简称", key="short_name", required=False, default="", max_length=_max_length(Unit, "short_name"),
-           aliases=("单位简称",)),
-    Column("单位类别", key="kind", kind="choice", choices=KIND_CHOICES, aliases=("类别",)),
-    Column("分组", key="group", max_length=_max_length(UnitGroup, "name"), aliases=("分组名称", "单位分组")),
-    Column("排序", key="order", kind="int", required=False, default=0, min_value=0, max_value=999_999,
-           aliases=("序号",)),
-    Column("启用", key="is_active", kind="bool", required=False, default=True, aliases=("是否启用", "状态")),
+    Column(gettext_lazy("单位代码"), key="code", max_length=_max_length(Unit, "code"), unique=True, aliases=("单位代码", "代码",)),
+    Column(gettext_lazy("单位名称"), key="name", max_length=_max_length(Unit, "name"), aliases=("单位名称", "名称",)),
+    Column(gettext_lazy("简称"), key="short_name", required=False, default="", max_length=_max_length(Unit, "short_name"),
+           aliases=("简称", "单位简称",)),
+    Column(gettext_lazy("单位类别"), key="kind", kind="choice", choices=KIND_CHOICES, aliases=("单位类别", "类别",)),
+    Column(gettext_lazy("分组"), key="group", max_length=_max_length(UnitGroup, "name"), aliases=("分组", "分组名称", "单位分组")),
+    Column(gettext_lazy("排序"), key="order", kind="int", required=False, default=0, min_value=0, max_value=999_999,
+           aliases=("排序", "序号",)),
+    Column(gettext_lazy("启用"), key="is_active", kind="bool", required=False, default=True, aliases=("启用", "是否启用", "状态")),
 ]
-HEADERS = [c.header for c in COLUMNS]
+with translation.override("zh-hans"):  # the Chinese source headers; files use the page's language
+    HEADERS = [str(c.header) for c in COLUMNS]
 FIELD_LABELS = {c.key: c.header for c in COLUMNS}
 
 # "重庆市渝中区" and "渝中区" name one unit: compare names without a leading city name.
@@ -74,46 +79,47 @@ def name_key(name):
 
 def _export_columns(groups):
     return [
-        Out("单位代码", width=12),
-        Out("单位名称"),
-        Out("简称"),
-        Out("单位类别", choices=[label for _, label in UnitKind.choices]),
-        Out("分组", choices=[g.name for g in groups] or None, strict=False),
-        Out("排序", "number", width=8),
-        Out("启用", choices=["是", "否"], width=8),
+        Out(_("单位代码"), width=12),
+        Out(_("单位名称")),
+        Out(_("简称")),
+        Out(_("单位类别"), choices=[str(label) for _value, label in UnitKind.choices]),
+        Out(_("分组"), choices=[g.name for g in groups] or None, strict=False),
+        Out(_("排序"), "number", width=8),
+        Out(_("启用"), choices=[_("是"), _("否")], width=8),
     ]
 
 
-def units_workbook(queryset=None, *, title="被测评单位名册"):
+def units_workbook(queryset=None, *, title=None):
     """The registry as a workbook the import reads back unchanged; an empty queryset makes
     the blank template. Drop-down lists for kind, group and 启用; a 填写说明 sheet."""
+    title = title or _("被测评单位名册")
     groups = list(UnitGroup.objects.order_by("kind", "order", "name"))
     units = (queryset if queryset is not None else Unit.objects.all()).select_related("group")
     rows = (
-        [u.code, u.name, u.short_name, u.get_kind_display(), u.group.name, u.order, "是" if u.is_active else "否"]
+        [u.code, u.name, u.short_name, u.get_kind_display(), u.group.name, u.order, _("是") if u.is_active else _("否")]
         for u in units.order_by("kind", "group__order", "order", "code").iterator(chunk_size=2000)
     )
     book = new_workbook()
     write_table(book, SHEET, _export_columns(groups), rows, footer=title, key_columns=2, input_rows=500)
-    write_notes(book, NOTES_SHEET, f"{title}：填写说明", _notes(groups), footer=title)
+    write_notes(book, NOTES_SHEET, _("%(title)s：填写说明") % {"title": title}, _notes(groups), footer=title)
     return book
 
 
 def _notes(groups):
-    kinds = "、".join(label for label in KIND_CHOICES)
+    kinds = "、".join(str(label) for _value, label in UnitKind.choices)
     pairs = [
-        ("用法", f"在“{SHEET}”工作表中每行填写一个单位；表头不可改名，列的顺序可以调整，不需要的可省略列为“简称”“排序”“启用”。"),
-        ("单位代码", "必填，只能包含字母、数字、下划线和连字符，最多 20 个字符。按代码匹配：已有的单位更新，没有的新建。"),
-        ("单位名称", "必填，最多 100 个字。全角字母数字、多余空格会自动规整。"),
-        ("简称", "可空（取单位名称的前 30 个字），最多 30 个字。"),
-        ("单位类别", f"必填。可填：{kinds}。"),
-        ("分组", "必填，最多 50 个字。填已有分组的名称；填新名称会新建分组，导入前会列出所有新分组请您确认。"),
-        ("排序", "可空（为 0），非负整数，同一分组内从小到大排列。"),
-        ("启用", "可空（为“是”）。填“是”或“否”；停用的单位保留历史记录，但不再列入新的测评。"),
-        ("导入", "上传后先显示将新增、更新、保持不变的单位和新分组，确认后才保存；任何一行有错误，整个文件都不导入。"),
+        (_("用法"), _("在“%(sheet)s”工作表中每行填写一个单位；表头不可改名，列的顺序可以调整，不需要的可省略列为“简称”“排序”“启用”。") % {"sheet": SHEET}),
+        (_("单位代码"), _("必填，只能包含字母、数字、下划线和连字符，最多 20 个字符。按代码匹配：已有的单位更新，没有的新建。")),
+        (_("单位名称"), _("必填，最多 100 个字。全角字母数字、多余空格会自动规整。")),
+        (_("简称"), _("可空（取单位名称的前 30 个字），最多 30 个字。")),
+        (_("单位类别"), _("必填。可填：%(kinds)s。") % {"kinds": kinds}),
+        (_("分组"), _("必填，最多 50 个字。填已有分组的名称；填新名称会新建分组，导入前会列出所有新分组请您确认。")),
+        (_("排序"), _("可空（为 0），非负整数，同一分组内从小到大排列。")),
+        (_("启用"), _("可空（为“是”）。填“是”或“否”；停用的单位保留历史记录，但不再列入新的测评。")),
+        (_("导入"), _("上传后先显示将新增、更新、保持不变的单位和新分组，确认后才保存；任何一行有错误，整个文件都不导入。")),
     ]
     if groups:
-        pairs.append(("已有分组", "；".join(f"{g.name}（{KIND_LABELS[g.kind]}）" for g in groups)))
+        pairs.append((_("已有分组"), "；".join(f"{g.name}（{KIND_LABELS[g.kind]}）" for g in groups)))
     return pairs
 
 
@@ -138,7 +144,7 @@ class PlannedUnit:
     def change_list(self):
         """[(column header, before, after)] as shown to the user."""
         def shown(value):
-            return {True: "是", False: "否"}.get(value, value) if isinstance(value, bool) else value
+            return {True: _("是"), False: _("否")}.get(value, value) if isinstance(value, bool) else value
 
         return [(FIELD_LABELS[name], shown(a), shown(b)) for name, (a, b) in self.changes.items()]
 
@@ -204,24 +210,20 @@ class _Groups:
             if name not in self.aliased:
                 self.aliased[name] = group
                 self.plan.warnings.append(
-                    f"第 {row.number} 行起，分组“{name}”与已有分组“{group.name}”只差标点、空格或全角/半角，"
-                    f"按已有分组“{group.name}”导入，不新建分组。"
+                    _("第 %(number)s 行起，分组“%(name)s”与已有分组“%(name2)s”只差标点、空格或全角/半角，按已有分组“%(name2)s”导入，不新建分组。") % {"number": row.number, "name": name, "name2": group.name}
                 )
         if group is not None:
             if group.kind != kind:
-                self.table.error(row, "group", f"分组“{shorten(group.name)}”属于{KIND_LABELS[group.kind]}，"
-                                               f"与本行的单位类别（{KIND_LABELS[kind]}）不符。", name)
+                self.table.error(row, "group", _("分组“%(name)s”属于%(kind_labels)s，与本行的单位类别（%(kind_labels2)s）不符。") % {"name": shorten(group.name), "kind_labels": KIND_LABELS[group.kind], "kind_labels2": KIND_LABELS[kind]}, name)
                 return None
             return group
         first = self.new_folded.setdefault(fold(name), name)
         if first != name:
-            self.table.error(row, "group", f"新分组“{shorten(name)}”与本文件中的“{shorten(first)}”只差标点、"
-                                           "空格或全角/半角，请统一写法。", name)
+            self.table.error(row, "group", _("新分组“%(name)s”与本文件中的“%(other)s”只差标点、空格或全角/半角，请统一写法。") % {"name": shorten(name), "other": shorten(first)}, name)
             return None
         known = self.plan.new_groups.setdefault(name, kind)
         if known != kind:
-            self.table.error(row, "group", f"新分组“{shorten(name)}”在本文件中既有区县又有市级部门；"
-                                           "一个分组只能有一类单位。", name)
+            self.table.error(row, "group", _("新分组“%(name)s”在本文件中既有区县又有市级部门；一个分组只能有一类单位。") % {"name": shorten(name)}, name)
             return None
         return name
 
@@ -292,7 +294,7 @@ def _flag_duplicates(plan, stored, planned_rows):
         by_key.setdefault(name_key(unit.name), []).append(unit)
     by_case = {code.casefold(): code for code in stored}
     seen = {}
-    for row, planned, _ in planned_rows:
+    for row, planned, _unused in planned_rows:
         values = planned.values
         key = name_key(values["name"])
         fresh = planned.unit is None or "name" in planned.changes
@@ -302,20 +304,18 @@ def _flag_duplicates(plan, stored, planned_rows):
                 if other.code != values["code"]:
                     warned.add(other.code)
                     plan.warnings.append(
-                        f"第 {row.number} 行“{shorten(values['name'])}”（{values['code']}）可能与已有单位"
-                        f"“{shorten(other.name)}”（{other.code}）是同一单位：名称只差市名前缀、标点、空格或全角/半角。"
+                        _("第 %(number)s 行“%(name)s”（%(code)s）可能与已有单位“%(other)s”（%(code2)s）是同一单位：名称只差市名前缀、标点、空格或全角/半角。") % {"number": row.number, "name": shorten(values['name']), "code": values['code'], "other": shorten(other.name), "code2": other.code}
                     )
         earlier = seen.get(key)
         if earlier and (fresh or earlier[2]) and earlier[1]["code"] not in (values["code"], *warned):
             plan.warnings.append(
-                f"第 {row.number} 行“{shorten(values['name'])}”（{values['code']}）与第 {earlier[0]} 行"
-                f"“{shorten(earlier[1]['name'])}”（{earlier[1]['code']}）可能是同一单位：名称只差市名前缀、标点、空格或全角/半角。"
+                _("第 %(number)s 行“%(name)s”（%(code)s）与第 %(earlier)s 行“%(other)s”（%(code2)s）可能是同一单位：名称只差市名前缀、标点、空格或全角/半角。") % {"number": row.number, "name": shorten(values['name']), "code": values['code'], "earlier": earlier[0], "other": shorten(earlier[1]['name']), "code2": earlier[1]['code']}
             )
         seen.setdefault(key, (row.number, values, fresh))
         code = by_case.get(values["code"].casefold())
         if planned.unit is None and code and code != values["code"]:
             plan.warnings.append(
-                f"第 {row.number} 行的单位代码“{values['code']}”与已有单位的“{code}”只差大小写，将作为新单位新增。"
+                _("第 %(number)s 行的单位代码“%(code)s”与已有单位的“%(code2)s”只差大小写，将作为新单位新增。") % {"number": row.number, "code": values['code'], "code2": code}
             )
 
 

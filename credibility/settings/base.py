@@ -7,7 +7,6 @@ from pathlib import Path
 import bootstrap as bootstrap_static
 import dj_database_url
 from csp.constants import NONE, SELF
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -53,6 +52,7 @@ INSTALLED_APPS = [
     "units",
     "surveys",
     "jobs",
+    "credibility",
 ]
 
 MIDDLEWARE = [
@@ -131,8 +131,13 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
+# Chinese is the source language (msgids are the Chinese texts); English comes from
+# locale/en/LC_MESSAGES/django.po, compiled by `manage.py compile_translations` (docs/i18n.md).
+# LocaleMiddleware picks the language from the django_language cookie (the switcher on the
+# sign-in page) or the browser's Accept-Language, else Chinese. Each language is named in
+# itself, untranslated, so the switcher reads 中文 / English whatever the current language.
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
+LANGUAGES = [("zh-hans", "中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True

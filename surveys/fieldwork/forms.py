@@ -13,12 +13,12 @@ from .services import MAX_BATCH_SIZE
 
 class IssueCodesForm(forms.Form):
     size = forms.IntegerField(
-        label="本批数量", min_value=1, max_value=MAX_BATCH_SIZE,
+        label=_("本批数量"), min_value=1, max_value=MAX_BATCH_SIZE,
         error_messages={
-            "min_value": "数量至少为 1。",
-            "max_value": f"每批最多 {MAX_BATCH_SIZE} 个。",
-            "required": "请填写数量。",
-            "invalid": "请填写整数。",
+            "min_value": _("数量至少为 1。"),
+            "max_value": _("每批最多 %(limit)s 个。") % {"limit": MAX_BATCH_SIZE},
+            "required": _("请填写数量。"),
+            "invalid": _("请填写整数。"),
         },
     )
 
@@ -66,15 +66,15 @@ class RoundIssueForm(forms.Form):
 
 class VoidBatchForm(forms.Form):
     reason = forms.CharField(
-        label="作废原因", max_length=200, error_messages={"required": "请填写作废原因。"}
+        label=_("作废原因"), max_length=200, error_messages={"required": _("请填写作废原因。")}
     )
 
 
 class PaperFormsIssuedForm(forms.Form):
     issued = forms.IntegerField(
-        label="发出票数", min_value=0, max_value=1_000_000,
-        error_messages={"min_value": "发出票数不能为负数。", "required": "请填写发出票数。",
-                        "invalid": "请填写整数。"},
+        label=_("发出票数"), min_value=0, max_value=1_000_000,
+        error_messages={"min_value": _("发出票数不能为负数。"), "required": _("请填写发出票数。"),
+                        "invalid": _("请填写整数。")},
     )
 
     def __init__(self, *args, round_unit, **kwargs):
@@ -85,7 +85,7 @@ class PaperFormsIssuedForm(forms.Form):
         issued = self.cleaned_data["issued"]
         if issued < self.round_unit.paper_ballots:
             raise forms.ValidationError(
-                f"已录入 {self.round_unit.paper_ballots} 张纸质票，发出票数不能少于此数。",
+                _("已录入 %(paper_ballots)s 张纸质票，发出票数不能少于此数。") % {"paper_ballots": self.round_unit.paper_ballots},
                 code="below_keyed",
             )
         return issued
@@ -93,15 +93,15 @@ class PaperFormsIssuedForm(forms.Form):
 
 class PaperBatchForm(forms.Form):
     label = forms.CharField(
-        label="批次名称", max_length=50, help_text="如“第一回收点 第1箱”。",
-        error_messages={"required": "请填写批次名称。"},
+        label=_("批次名称"), max_length=50, help_text=_("如“第一回收点 第1箱”。"),
+        error_messages={"required": _("请填写批次名称。")},
     )
 
 
 class KeyingForm(BallotForm):
     """A paper ballot as staff key it: the same questions, numbered for the number keys."""
 
-    category_label = "参评人员类别"
+    category_label = _("参评人员类别")
 
     @classmethod
     def initial_from(cls, payload):
@@ -114,8 +114,8 @@ class KeyingForm(BallotForm):
 
 class ImportForm(forms.Form):
     file = forms.FileField(
-        label="纸质票数据文件（.xlsx）",
-        error_messages={"required": "请选择要导入的文件。", "empty": "文件是空的。"},
+        label=_("纸质票数据文件（.xlsx）"),
+        error_messages={"required": _("请选择要导入的文件。"), "empty": _("文件是空的。")},
     )
 
     def clean_file(self):
@@ -123,7 +123,7 @@ class ImportForm(forms.Form):
         if upload.size > settings.IMPORT_MAX_BYTES:
             limit = settings.IMPORT_MAX_BYTES / 1024 / 1024
             raise forms.ValidationError(
-                f"文件过大（上限 {limit:.1f} MB），请拆分后分别导入。", code="too_large"
+                _("文件过大（上限 %(limit).1f MB），请拆分后分别导入。") % {"limit": limit}, code="too_large"
             )
         return upload
 

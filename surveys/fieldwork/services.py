@@ -52,9 +52,9 @@ def codes_issue(*, round_unit, size, actor):
     """Issue a batch of `size` codes for one unit; returns (batch, plain codes), shown once."""
     round_ = round_unit.round
     if round_.status not in (RoundStatus.DRAFT, RoundStatus.OPEN):
-        raise ValidationError("本轮测评已结束，不能再发放测评码。", code="round_finished")
+        raise ValidationError(_("本轮测评已结束，不能再发放测评码。"), code="round_finished")
     if not 1 <= size <= MAX_BATCH_SIZE:
-        raise ValidationError(f"每批测评码数量应在 1 至 {MAX_BATCH_SIZE} 之间。", code="bad_size")
+        raise ValidationError(_("每批测评码数量应在 1 至 %(limit)s 之间。") % {"limit": MAX_BATCH_SIZE}, code="bad_size")
     batch = CodeBatch(
         round_unit=round_unit, number=batch_number_next(round_unit=round_unit), size=size, created_by=actor
     )
@@ -99,7 +99,7 @@ def codes_void(*, batch, actor, reason=""):
     if status not in (RoundStatus.DRAFT, RoundStatus.OPEN):
         raise ValidationError(_("本轮测评已结束，测评码已不能使用，无需作废。"), code="round_finished")
     if CodeBatch.objects.filter(pk=batch.pk, voided_at__isnull=False).exists():
-        raise ValidationError("该批测评码已作废。", code="already_void")
+        raise ValidationError(_("该批测评码已作废。"), code="already_void")
     voided = AccessCode.objects.filter(batch_id=batch.pk, status=CodeStatus.UNUSED).update(
         status=CodeStatus.VOID
     )
@@ -107,7 +107,7 @@ def codes_void(*, batch, actor, reason=""):
     if not CodeBatch.objects.filter(pk=batch.pk, voided_at__isnull=True).update(
         voided_at=timezone.now(), void_reason=reason, codes_void=F("codes_void") + voided
     ):
-        raise ValidationError("该批测评码已作废。", code="already_void")  # voided meanwhile
+        raise ValidationError(_("该批测评码已作废。"), code="already_void")  # voided meanwhile
     batch.refresh_from_db()
     audit_record(
         actor=actor, action="codes.void", obj=batch,
@@ -153,7 +153,7 @@ def code_counts(round_units):
 
 def _require_open(round_):
     if round_.status != RoundStatus.OPEN:
-        raise ValidationError("只有进行中的测评轮次才能录入纸质票。", code="round_not_open")
+        raise ValidationError(_("只有进行中的测评轮次才能录入纸质票。"), code="round_not_open")
 
 
 @transaction.atomic
@@ -166,7 +166,7 @@ def paper_forms_set(*, round_unit, issued, actor):
         raise ValidationError(_("本轮测评已结束并封存，纸质票发出数不能再修改。"), code="round_closed")
     if issued < locked.paper_ballots:
         raise ValidationError(
-            f"已录入 {locked.paper_ballots} 张纸质票，发出票数不能少于此数。", code="below_keyed"
+            _("已录入 %(paper_ballots)s 张纸质票，发出票数不能少于此数。") % {"paper_ballots": locked.paper_ballots}, code="below_keyed"
         )
     before = locked.paper_forms_issued
     locked.paper_forms_issued = issued
@@ -184,7 +184,7 @@ def paper_ballot_key(*, round_unit, category, answers, opinion="", actor):
     """Key and count one paper ballot (single keying)."""
     _require_open(round_unit.round)
     if round_unit.round.require_double_keying:
-        raise ValidationError("本轮要求双人录入，请按批次录入两遍后核对。", code="double_keying")
+        raise ValidationError(_("本轮要求双人录入，请按批次录入两遍后核对。"), code="double_keying")
     ballot = ballot_submit(
         round_unit=round_unit, category=category, channel=Channel.PAPER,
         answers=answers, opinion=opinion,
@@ -219,14 +219,14 @@ def paper_entry_key(*, batch, pass_no, payload, actor):
     """Store one ballot of one pass of a double-keyed batch; it does not count yet."""
     batch = PaperBatch.objects.select_for_update().get(pk=batch.pk)
     if not batch.double_keyed or batch.status != PaperBatchStatus.KEYING:
-        raise ValidationError("该批次已结束录入。", code="not_keying")
+        raise ValidationError(_("该批次已结束录入。"), code="not_keying")
     if pass_no not in (1, 2):
-        raise ValidationError("录入遍次只能是第1遍或第2遍。", code="bad_pass")
+        raise ValidationError(_("录入遍次只能是第1遍或第2遍。"), code="bad_pass")
     keyers = pass_keyers(batch)
     if keyers.get(pass_no, actor.pk) != actor.pk:
-        raise ValidationError(f"第{pass_no}遍已由其他工作人员录入。", code="pass_taken")
+        raise ValidationError(_("第%(pass_no)s遍已由其他工作人员录入。") % {"pass_no": pass_no}, code="pass_taken")
     if keyers.get(3 - pass_no) == actor.pk:
-        raise ValidationError("两遍录入须由两名不同的工作人员完成。", code="same_keyer")
+        raise ValidationError(_("两遍录入须由两名不同的工作人员完成。"), code="same_keyer")
     seq = PaperEntry.objects.filter(batch=batch, pass_no=pass_no).count() + 1
     entry = PaperEntry.objects.create(
         batch=batch, pass_no=pass_no, seq=seq, keyed_by=actor, payload=payload
@@ -240,12 +240,12 @@ def paper_batch_close_keying(*, batch, actor):
     """Both passes are keyed: stop keying and compare."""
     batch = PaperBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status != PaperBatchStatus.KEYING:
-        raise ValidationError("该批次已结束录入。", code="not_keying")
+        raise ValidationError(_("该批次已结束录入。"), code="not_keying")
     counts = dict(
         PaperEntry.objects.filter(batch=batch).values_list("pass_no").annotate(n=Count("id"))
     )
     if not counts.get(1) or not counts.get(2):
-        raise ValidationError("两遍都录入后才能核对。", code="pass_missing")
+        raise ValidationError(_("两遍都录入后才能核对。"), code="pass_missing")
     batch.status = PaperBatchStatus.RECONCILING
     batch.save(update_fields=["status"])
     audit_record(actor=actor, action="paper.batch_close", obj=batch, changes=counts)
@@ -280,15 +280,15 @@ def paper_batch_count(*, batch, resolutions, actor):
     """
     batch = PaperBatch.objects.select_for_update().select_related("round_unit__round").get(pk=batch.pk)
     if batch.status != PaperBatchStatus.RECONCILING:
-        raise ValidationError("该批次不在待核对状态。", code="not_reconciling")
+        raise ValidationError(_("该批次不在待核对状态。"), code="not_reconciling")
     _require_open(batch.round_unit.round)
     differences = paper_batch_differences(batch)
     if differences and actor.pk in pass_keyers(batch).values():
-        raise ValidationError("两遍录入不一致，须由录入人以外的第三人核对。", code="keyer_resolves")
+        raise ValidationError(_("两遍录入不一致，须由录入人以外的第三人核对。"), code="keyer_resolves")
     unresolved = [d.seq for d in differences if resolutions.get(d.seq) not in (0, 1, 2)]
     if unresolved:
         raise ValidationError(
-            "请逐张核对，以下序号尚未确定：" + "、".join(map(str, unresolved)), code="unresolved"
+            _("请逐张核对，以下序号尚未确定：") + "、".join(map(str, unresolved)), code="unresolved"
         )
     chosen = {d.seq: {1: d.first, 2: d.second}.get(resolutions[d.seq]) for d in differences}
     agreed = {
@@ -308,7 +308,7 @@ def paper_batch_count(*, batch, resolutions, actor):
                 channel=Channel.PAPER, answers=payload["answers"], opinion=payload.get("opinion", ""),
             )
         except ValidationError as error:
-            raise ValidationError(f"第 {seq} 张：{'；'.join(error.messages)}", code="bad_ballot")
+            raise ValidationError(_("第 %(seq)s 张：%(problems)s") % {"seq": seq, "problems": '；'.join(error.messages)}, code="bad_ballot")
         counted += 1
     # A stack of paper ballots is a mix batch of its own: stored in shuffled order, now.
     ballots_mix(round_unit=batch.round_unit, minimum=1)

@@ -7,10 +7,11 @@ open round's results; the files agree with them. Turnout stays on the live pages
 """
 
 from surveys.models import RoundStatus
+from django.utils.translation import gettext_lazy as _
 
 OPEN_ROUND_REFUSAL = (
-    "本轮测评仍在进行中：结果报表、各单位反馈和原始票要在测评结束后才能下载。"
-    "测评期间可以在组织实施页面和大屏查看回收情况。"
+    _("本轮测评仍在进行中：结果报表、各单位反馈和原始票要在测评结束后才能下载。"
+    "测评期间可以在组织实施页面和大屏查看回收情况。")
 )
 
 

@@ -10,6 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sheets.writer import download_name, new_workbook, save, workbook_bytes, write_notes, write_table
 from surveys.models import HEADLINE_KINDS, Investigation, ItemKind, Rectification
@@ -28,8 +30,8 @@ from .round_report import (
 from .workbook import Column, level, rate, score
 
 FEEDBACK_RANKING_NOTE = (
-    "组内排名先按等次（群众满意单位、群众基本满意单位、未达标），同一等次再按满意+基本满意比率排列，"
-    "无有效票不排名；比率截尾到 0.1%（不四舍五入）。评定规则详见“说明”"
+    gettext_lazy("组内排名先按等次（群众满意单位、群众基本满意单位、未达标），同一等次再按满意+基本满意比率排列，"
+    "无有效票不排名；比率截尾到 0.1%（不四舍五入）。评定规则详见“说明”")
 )
 
 
@@ -91,15 +93,15 @@ def _results_sheet(wb, ctx, result, footer):
     members = ctx.group_members(result)
     scored, weighted = ctx.round.scale_def.scored, ctx.round.use_weights
     columns = [
-        Column("测评维度", width=30), Column("作答数", "int"), Column("有效票", "int"),
-        *([Column("有效样本量", "decimal")] if weighted else []),
-        Column("满意率", "percent"), Column("基本满意率", "percent"), Column("不满意率", "percent"),
-        Column("满意+基本满意", "percent"),
-        *([Column("百分制得分", "decimal")] if scored else []),
-        Column("95%区间下限", "percent"),
-        Column("95%区间上限", "percent"), Column("样本不足"), Column("等次"), Column("调查结论"),
-        Column("类别"), Column("组内排名", "int"), Column("组内单位数", "int"),
-        Column("本组平均（满意+基本满意）", "percent"), Column("全市平均（满意+基本满意）", "percent"),
+        Column(_("测评维度"), width=30), Column(_("作答数"), "int"), Column(_("有效票"), "int"),
+        *([Column(_("有效样本量"), "decimal")] if weighted else []),
+        Column(_("满意率"), "percent"), Column(_("基本满意率"), "percent"), Column(_("不满意率"), "percent"),
+        Column(_("满意+基本满意"), "percent"),
+        *([Column(_("百分制得分"), "decimal")] if scored else []),
+        Column(_("95%区间下限"), "percent"),
+        Column(_("95%区间上限"), "percent"), Column(_("样本不足")), Column(_("等次")), Column(_("调查结论")),
+        Column(_("类别")), Column(_("组内排名"), "int"), Column(_("组内单位数"), "int"),
+        Column(_("本组平均（满意+基本满意）"), "percent"), Column(_("全市平均（满意+基本满意）"), "percent"),
     ]
     rows = []
     for kind in HEADLINE_KINDS:
@@ -110,21 +112,21 @@ def _results_sheet(wb, ctx, result, footer):
             *([score(d.effective) if d.valid else None] if weighted else []),
             *(rate(x) if d.valid else None for x in (d.satisfied, d.basic, d.dissatisfied, d.positive)),
             *([score(d.score) if d.valid else None] if scored else []),
-            rate(low), rate(high), "是" if d.below_minimum else "", level(d.level), conclusion_text(result, kind),
+            rate(low), rate(high), _("是") if d.below_minimum else "", level(d.level), conclusion_text(result, kind),
             level(result.dimension_finals[kind]), result.ranks.get(kind), len(members),
             rate(mean_positive(members, kind)), rate(mean_positive(ctx.city.units, kind)),
         ])
     tail = [level(result.level), "", level(result.final), result.ranks.get("overall"), len(members), None, None]
-    rows.append(["总体（两项中较低者）", *[None] * (len(columns) - 1 - len(tail)), *tail])
+    rows.append([_("总体（两项中较低者）"), *[None] * (len(columns) - 1 - len(tail)), *tail])
     note = [FEEDBACK_RANKING_NOTE] + ([WEIGHTED_NOTE] if weighted else [])
-    write_table(wb, "测评结果", columns, rows, footer=footer, note=note)
+    write_table(wb, _("测评结果"), columns, rows, footer=footer, note=note)
 
 
 def _trend_sheet(wb, ctx, result, footer):
-    columns = [Column("测评轮次", width=30), Column("年度", "year")]
+    columns = [Column(_("测评轮次"), width=30), Column(_("年度"), "year")]
     for kind in HEADLINE_KINDS:
-        columns += [Column(f"{kind.label}（满意+基本满意）", "percent", width=22), Column(f"{kind.label}等次", width=22)]
-    columns += [Column("总体等次"), Column("类别"), Column("综合组内排名", "int")]
+        columns += [Column(_("%(label)s（满意+基本满意）") % {"label": kind.label}, "percent", width=22), Column(_("%(label)s等次") % {"label": kind.label}, width=22)]
+    columns += [Column(_("总体等次")), Column(_("类别")), Column(_("综合组内排名"), "int")]
     past = [(r, by_unit.get(result.unit.pk)) for r, by_unit in ctx.history]
     rows = []
     for round_, r in [*past, (ctx.round, result)]:
@@ -136,63 +138,65 @@ def _trend_sheet(wb, ctx, result, footer):
             row += [rate(d.positive) if d.valid else None, level(d.level)]
         row += [level(r.level), level(r.final), r.ranks.get("overall")]
         rows.append(row)
-    write_table(wb, "历次测评", columns, rows, footer=footer, key_columns=2)
+    write_table(wb, _("历次测评"), columns, rows, footer=footer, key_columns=2)
 
 
 def _opinions_sheet(wb, result, footer):
-    columns = [Column("序号", "int", width=8), Column("意见建议", width=100, wrap=True)]
+    columns = [Column(_("序号"), "int", width=8), Column(_("意见建议"), width=100, wrap=True)]
     rows = (
         [n, opinion]
         for n, (_, opinion) in enumerate(
             round_opinions([result.round_unit.pk]).iterator(chunk_size=2000), start=1
         )
     )
-    write_table(wb, "意见建议", columns, rows, footer=footer, fit_sample=0, bulk=True)
+    write_table(wb, _("意见建议"), columns, rows, footer=footer, fit_sample=0, bulk=True)
 
 
 def _follow_up_sheet(wb, ctx, result, footer):
     columns = [
-        Column("事项", width=10), Column("测评轮次", width=26), Column("测评维度/期限", width=28),
-        Column("结论/状态", width=30), Column("情况/措施", width=70, wrap=True),
+        Column(_("事项"), width=10), Column(_("测评轮次"), width=26), Column(_("测评维度/期限"), width=28),
+        Column(_("结论/状态"), width=30), Column(_("情况/措施"), width=70, wrap=True),
     ]
     rows = []
     for inv in ctx.investigations.get(result.round_unit.pk, []):
         rows.append([
-            "调查", ctx.round.name, ItemKind(inv.item.kind).label,
+            _("调查"), ctx.round.name, ItemKind(inv.item.kind).label,
             CONCLUSION_LABELS.get(inv.conclusion, inv.conclusion), inv.findings,
         ])
     for kind in HEADLINE_KINDS:
         if conclusion_text(result, kind) == PENDING_CONCLUSION:
-            rows.append(["调查", ctx.round.name, kind.label, "待调查", ""])
+            rows.append([_("调查"), ctx.round.name, kind.label, _("待调查"), ""])
     for rect in ctx.rectifications.get(result.unit.pk, []):
         rows.append([
-            "整改", rect.round_unit.round.name, f"{rect.deadline:%Y-%m-%d}",
+            _("整改"), rect.round_unit.round.name, f"{rect.deadline:%Y-%m-%d}",
             rect.get_status_display(), rect.measures,
         ])
-    write_table(wb, "调查与整改", columns, rows, footer=footer)
+    write_table(wb, _("调查与整改"), columns, rows, footer=footer)
 
 
 def unit_feedback_workbook(ctx, result):
     """One unit's feedback workbook (sheets.writer Book, not yet closed)."""
     unit = result.unit
-    footer = (f"{unit.name} · {ctx.round.name} 结果反馈", seal_footer(ctx.results))
+    footer = (_("%(unit)s · %(round)s 结果反馈") % {"unit": unit.name, "round": ctx.round.name},
+              seal_footer(ctx.results))
     wb = new_workbook()
     pairs = [
-        ("单位", unit.name),
-        ("单位代码", unit.code),
-        ("分组", unit.group.name),
-        ("测评轮次", ctx.round.name),
-        ("网上票数", result.round_unit.online_ballots, "int"),
-        ("纸质票数", result.round_unit.paper_ballots, "int"),
-        ("总体等次", level(result.level)),
-        ("类别", level(result.final)),
-        ("综合组内排名", result.ranks.get("overall"), "int"),
-        ("生成时间", f"{timezone.localtime(ctx.now):%Y-%m-%d %H:%M}"),
-        ("生成人", actor_name(ctx.user)),
+        (_("单位"), unit.name),
+        (_("单位代码"), unit.code),
+        (_("分组"), unit.group.name),
+        (_("测评轮次"), ctx.round.name),
+        (_("网上票数"), result.round_unit.online_ballots, "int"),
+        (_("纸质票数"), result.round_unit.paper_ballots, "int"),
+        (_("总体等次"), level(result.level)),
+        (_("类别"), level(result.final)),
+        (_("综合组内排名"), result.ranks.get("overall"), "int"),
+        (_("生成时间"), f"{timezone.localtime(ctx.now):%Y-%m-%d %H:%M}"),
+        (_("生成人"), actor_name(ctx.user)),
         *ctx.policy,
         *seal_notes(ctx.results),
     ]
-    write_notes(wb, "说明", f"{unit.name} {ctx.round.name} 测评结果反馈", pairs, footer=footer)
+    write_notes(wb, _("说明"), _("%(unit)s %(round)s 测评结果反馈") % {"unit": unit.name, "round": ctx.round.name},
+                pairs, footer=footer)
     _results_sheet(wb, ctx, result, footer)
     _trend_sheet(wb, ctx, result, footer)
     _opinions_sheet(wb, result, footer)
@@ -206,11 +210,11 @@ def build_unit_feedback(ctx, result, out):
 
 
 def feedback_filename(round_, unit):
-    return download_name(round_.name, unit.code, unit.name, "结果反馈")
+    return download_name(round_.name, unit.code, unit.name, _("结果反馈"))
 
 
 def feedback_zip_filename(round_):
-    return download_name(round_.name, "各单位结果反馈", ext="zip")
+    return download_name(round_.name, _("各单位结果反馈"), ext="zip")
 
 
 def build_feedback_zip(ctx, out, progress=None):

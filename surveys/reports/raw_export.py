@@ -22,6 +22,8 @@ from itertools import groupby, islice
 from operator import itemgetter
 
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sheets.text import display_width
 from sheets.writer import EXCEL_MAX_ROWS, Column, clean_text, csv_text, download_name, new_workbook, save, write_table
@@ -31,7 +33,7 @@ from surveys.selectors import round_suppression
 
 CHUNK_SIZE = 5000
 PROGRESS_EVERY = 20_000
-SHEET_TITLE = "原始票"
+SHEET_TITLE = gettext_lazy("原始票")
 
 
 class BallotRows:
@@ -48,7 +50,7 @@ class BallotRows:
         # A ballot of a category merged in the round's breakdowns reads 其他 here too:
         # counting rows per category would otherwise give back every suppressed cell.
         self.merged = round_suppression(round_).hidden
-        self.channels = dict(Channel.choices)
+        self.channels = {value: str(label) for value, label in Channel.choices}
         self.labels = {o.value: o.label for o in self.scale.options}
         self.written = 0
 
@@ -59,7 +61,7 @@ class BallotRows:
     @property
     def headers(self):
         items = [f"{n}. {item.text}" for n, item in enumerate(self.items, start=1)]
-        return ["单位代码", "单位名称", "参评人员类别", "渠道", "日期", *items, "意见建议"]
+        return [_("单位代码"), _("单位名称"), _("参评人员类别"), _("渠道"), _("日期"), *items, _("意见建议")]
 
     @property
     def columns(self):
@@ -67,9 +69,9 @@ class BallotRows:
         codes = max((display_width(ru.unit.code) for ru in self.round_units.values()), default=8)
         names = max((display_width(ru.unit.name) for ru in self.round_units.values()), default=16)
         widths = [min(max(codes + 2, 10), 30), min(max(names + 2, 12), 40), 14, 8, 12]
-        cols = [Column(h, "date" if h == "日期" else "text", width=w) for h, w in zip(self.headers, widths)]
+        cols = [Column(h, "date" if h == _("日期") else "text", width=w) for h, w in zip(self.headers, widths)]
         cols += [Column(h, width=16) for h in self.headers[5:-1]]
-        cols.append(Column("意见建议", width=60))
+        cols.append(Column(_("意见建议"), width=60))
         return cols
 
     def sql(self):
@@ -134,6 +136,7 @@ class BallotRows:
         self.written = 0
         categories = {pk: clean_text(name) for pk, name in self.categories.items()}
         merged = self.merged
+        other = str(OTHER_LABEL)  # a lazy label, said once in the current language
         channels = self.channels
         labels = self.labels
         cursor = self.fetch()
@@ -144,7 +147,7 @@ class BallotRows:
             ru = self.round_units[ru_id]
             unit = [clean_text(ru.unit.code), clean_text(ru.unit.name)]
             shown = [
-                (OTHER_LABEL if (ru_id, row[1]) in merged else categories.get(row[1], ""),
+                (other if (ru_id, row[1]) in merged else categories.get(row[1], ""),
                  channels.get(row[2], row[2]), row[3], *row[5:], row[4])
                 for row in ballots
             ]
@@ -174,7 +177,7 @@ def write_ballots_xlsx(rows, out):
         first = next(stream, None)
         if first is None and part:
             break
-        title = SHEET_TITLE if not part else f"{SHEET_TITLE}（续{part}）"
+        title = str(SHEET_TITLE) if not part else _("%(sheet)s（续%(part)s）") % {"sheet": SHEET_TITLE, "part": part}
         batch = [] if first is None else _prepend(first, islice(stream, per_sheet - 1))
         written = write_table(wb, title, rows.columns, batch, footer=rows.round.name, key_columns=2,
                               fit_sample=0, bulk=True)
@@ -255,4 +258,4 @@ def write_ballots_csv(rows, out):
 
 
 def ballots_filename(round_, ext):
-    return download_name(round_.name, "原始票（匿名）", ext=ext)
+    return download_name(round_.name, _("原始票（匿名）"), ext=ext)

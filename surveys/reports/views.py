@@ -162,7 +162,7 @@ def unit_feedback(request, pk, unit_pk):
         published_only=not request.user.has_perm(MANAGE),
     )
     if not ctx.units:
-        raise Http404("本轮没有这个单位，或它不在您的查看范围内。")
+        raise Http404(_("本轮没有这个单位，或它不在您的查看范围内。"))
     result = ctx.units[0]
     filename = feedback_filename(round_, result.unit)  # the name the results carry (as sealed)
     book = unit_feedback_workbook(ctx, result)

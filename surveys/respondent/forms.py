@@ -1,6 +1,7 @@
 """Forms for respondents: the code entry and the questionnaire built from a round."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from surveys.ballot_form import BallotForm
 from surveys.ballots import questionnaire_of
@@ -8,9 +9,9 @@ from surveys.ballots import questionnaire_of
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="测评码",
+        label=_("测评码"),
         max_length=40,
-        error_messages={"required": "请输入测评码。"},
+        error_messages={"required": _("请输入测评码。")},
         widget=forms.TextInput(
             attrs={
                 "autocomplete": "off",

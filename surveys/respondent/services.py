@@ -9,6 +9,7 @@ a transaction nor an order with the code that cast it.
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from surveys import codes
 from surveys.ballots import CodeNotUsable, ballot_clean, ballot_store_online, fetch_one
@@ -16,13 +17,13 @@ from surveys.models import CONSUMED, AccessCode, Channel, CodeStatus, Round, Rou
 from units.models import Unit
 
 REFUSALS = {
-    "malformed": "测评码有误：请核对是否漏输或输错了字符。测评码共 12 位，形如 ABCD-EFGH-JKMN。",
-    "unknown": "没有找到这个测评码，请核对后重新输入。",
-    "used": "该测评码已使用。如果您刚才已提交，您的测评票已被记录。",
-    "void": "该测评码已作废，不能使用。如有疑问，请联系发放测评码的工作人员。",
-    "not_open": "本轮测评尚未开始，请在测评开始后再填写。",
-    "closed": "本轮测评已结束，不再接收测评票。",
-    "stale": "页面已过期，请重新输入测评码后填写。",
+    "malformed": _("测评码有误：请核对是否漏输或输错了字符。测评码共 12 位，形如 ABCD-EFGH-JKMN。"),
+    "unknown": _("没有找到这个测评码，请核对后重新输入。"),
+    "used": _("该测评码已使用。如果您刚才已提交，您的测评票已被记录。"),
+    "void": _("该测评码已作废，不能使用。如有疑问，请联系发放测评码的工作人员。"),
+    "not_open": _("本轮测评尚未开始，请在测评开始后再填写。"),
+    "closed": _("本轮测评已结束，不再接收测评票。"),
+    "stale": _("页面已过期，请重新输入测评码后填写。"),
 }
 
 

@@ -28,6 +28,8 @@ import time
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
 
 from surveys.models import UnknownCodeCount
 
@@ -36,10 +38,11 @@ UNKNOWN_GLOBAL_LIMIT = getattr(settings, "SURVEY_CODE_UNKNOWN_GLOBAL_LIMIT", 500
 WINDOW_SECONDS = getattr(settings, "SURVEY_CODE_UNKNOWN_WINDOW", 15 * 60)
 EVERYONE = ""
 
-BLOCKED_MESSAGE = (
-    f"输入有误的测评码次数过多，请 {WINDOW_SECONDS // 60} 分钟后再试。"
+# Lazy: said in the language of the request that reads it.
+BLOCKED_MESSAGE = lazy(lambda: _(
+    "输入有误的测评码次数过多，请 %(minutes)s 分钟后再试。"
     "如果测评码确实无法使用，请联系发放测评码的工作人员。"
-)
+) % {"minutes": WINDOW_SECONDS // 60}, str)()
 
 logger = logging.getLogger(__name__)
 

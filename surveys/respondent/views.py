@@ -11,6 +11,8 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from surveys import codes
 
@@ -43,14 +45,14 @@ def _entry(request, error=None, code="", status=200):
 
 
 # The questions of an open round, as a blank form renders them: the same for every respondent
-# (the round's questionnaire is frozen), so each process renders them once per round.
+# (the round's questionnaire is frozen), so each process renders them once per round and language.
 _BLANK_QUESTIONS = {}
 
 
 def _blank_questions(round_):
     if not round_.is_frozen or round_.opened_at is None:
         return None
-    key = (round_.pk, round_.opened_at)
+    key = (round_.pk, round_.opened_at, translation.get_language())  # rendered in that language
     cached = _BLANK_QUESTIONS.get(key)
     if cached is None:
         if len(_BLANK_QUESTIONS) >= 64:
@@ -75,7 +77,7 @@ def start(request):
     if raw is None:
         return _entry(request)
     if not raw.strip():
-        return _entry(request, error="请输入测评码。")
+        return _entry(request, error=_("请输入测评码。"))
     # The code first: a valid code is never refused because of its address (a hall behind
     # one NAT); only unknown codes count towards the throttle. A questionnaire's POST names
     # its unit; the write checks the code itself, so a known unit needs no read here.

@@ -10,6 +10,7 @@ for screen readers and print.
 
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from surveys import scoring
 
@@ -53,7 +54,7 @@ def stacked_bar(segments, *, title, width=640, height=30):
     body = []
     if not total:
         body.append(f'<rect x="0" y="0" width="{width}" height="{height}" class="seg-empty"/>')
-        body.append(_text(width / 2, height / 2 + 5, "无有效票", anchor="middle"))
+        body.append(_text(width / 2, height / 2 + 5, _("无有效票"), anchor="middle"))
     else:
         x = 0.0
         for label, count, css in segments:
@@ -118,7 +119,7 @@ def rate_bars(rows, *, title, goals=(), width=760):
         y = top + index * row_h
         body.append(_text(label_w - 6, y + row_h - 5, label + (f" {note}" if note else ""), anchor="end", size=12))
         if value is None:
-            body.append(_text(label_w + 4, y + row_h - 5, "无数据", size=11))
+            body.append(_text(label_w + 4, y + row_h - 5, _("无数据"), size=11))
             continue
         body.append(
             f'<rect x="{label_w}" y="{y + 3}" width="{_f(plot_w * float(value))}" height="{row_h - 6}" '

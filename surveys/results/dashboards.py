@@ -13,6 +13,8 @@ Definitions shown on the pages:
 """
 
 from collections import Counter
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
@@ -35,8 +37,8 @@ from units.models import UnitKind
 # The policy's goals, "两年两提高，五年大提升": positive >= 80% within two years, >= 90% within
 # five, each with more satisfied than dissatisfied answers.
 GOALS = (
-    (Fraction(80, 100), "两年目标 80%"),
-    (Fraction(90, 100), "五年目标 90%"),
+    (Fraction(80, 100), gettext_lazy("两年目标 80%")),
+    (Fraction(90, 100), gettext_lazy("五年目标 90%")),
 )
 FINAL_ORDER = (
     scoring.FinalClass.SATISFIED,
@@ -603,18 +605,18 @@ def trend_rules(results):
     不了解 policy, weights), compactly, as the round was rated (sealed values when sealed)."""
     rules, policy = results.rules, results.policy
     if policy.weights:
-        weighting = "加权：" + "、".join(
+        weighting = _("加权：") + "、".join(
             f"{results.labels.get(c, c)}×{scoring.exact_text(w)}" for c, w in sorted(policy.weights.items(), key=lambda x: str(x[0]))
         )
     else:
-        weighting = "不加权"
+        weighting = _("不加权")
     has_unknown = any(o.grade is Grade.UNKNOWN for o in results.scale.options)
     return {
-        "答案选项": results.scale.label,
-        "满意单位线": f"{rules.positive_threshold}%",
-        "基本满意单位线": f"{rules.basic_threshold}%",
-        "“不了解”": ("计入有效票" if policy.unknown_in_denominator else "不计入有效票") if has_unknown else "无此选项",
-        "权重": weighting,
+        _("答案选项"): results.scale.label,
+        _("满意单位线"): f"{rules.positive_threshold}%",
+        _("基本满意单位线"): f"{rules.basic_threshold}%",
+        _("“不了解”"): (_("计入有效票") if policy.unknown_in_denominator else _("不计入有效票")) if has_unknown else _("无此选项"),
+        _("权重"): weighting,
     }
 
 
@@ -636,7 +638,7 @@ def city_trends(rounds, *, groups):
             continue
         reaching = {kind: dict.fromkeys((goal for goal, _ in GOALS), 0) for kind in (*HEADLINE_KINDS, "both")}
         for u in results.units:
-            for goal, _ in GOALS:
+            for goal, _label in GOALS:
                 met = [reaches_goal(u.dimensions[kind], goal) for kind in HEADLINE_KINDS]
                 for kind, hit in zip(HEADLINE_KINDS, met):
                     reaching[kind][goal] += hit
@@ -659,7 +661,7 @@ def city_trends(rounds, *, groups):
         latest = points[-1].rules
         for point in points:
             point.rule_notes = [
-                f"{label} {text}（最近一轮 {latest[label]}）"
+                _("%(label)s %(text)s（最近一轮 %(latest)s）") % {"label": label, "text": text, "latest": latest[label]}
                 for label, text in point.rules.items()
                 if text != latest[label]
             ]

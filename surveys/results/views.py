@@ -9,9 +9,11 @@ from django import forms
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.roles import results_required, visible_groups
 from audit.services import audit_record
+from surveys import scoring
 from surveys.models import HEADLINE_KINDS, ItemKind, RoundUnit
 from units.models import UnitKind
 
@@ -23,12 +25,12 @@ LIVE_REFRESH_SECONDS = 10
 class RankingFilterForm(forms.Form):
     """The ranking table's GET parameters; anything invalid falls back to the default."""
 
-    dim = forms.ChoiceField(label="测评维度", choices=[(k.value, k.label) for k in HEADLINE_KINDS], required=False)
-    kind = forms.ChoiceField(label="单位类别", choices=[("", "全部类别"), *UnitKind.choices], required=False)
-    group = forms.TypedChoiceField(label="单位分组", coerce=int, required=False, empty_value=None)
+    dim = forms.ChoiceField(label=gettext_lazy("测评维度"), choices=[(k.value, k.label) for k in HEADLINE_KINDS], required=False)
+    kind = forms.ChoiceField(label=gettext_lazy("单位类别"), choices=[("", gettext_lazy("全部类别")), *UnitKind.choices], required=False)
+    group = forms.TypedChoiceField(label=gettext_lazy("单位分组"), coerce=int, required=False, empty_value=None)
     level = forms.ChoiceField(
-        label="评定结果",
-        choices=[("", "全部等次"), *((f.value, f.label) for f in dashboards.FINAL_ORDER)],
+        label=gettext_lazy("评定结果"),
+        choices=[("", gettext_lazy("全部等次")), *((f.value, gettext_lazy(scoring.FINAL_LABELS[f])) for f in dashboards.FINAL_ORDER)],
         required=False,
     )
     sort = forms.ChoiceField(choices=[(k, k) for k in dashboards.SORTS], required=False)
@@ -36,7 +38,7 @@ class RankingFilterForm(forms.Form):
 
     def __init__(self, data, groups):
         super().__init__(data)
-        self.fields["group"].choices = [("", "全部分组"), *((g.pk, g.name) for g in groups)]
+        self.fields["group"].choices = [("", _("全部分组")), *((g.pk, g.name) for g in groups)]
 
     def choices(self, options):
         """[(name, label, [(value, text, selected)])] for the filter selects."""
@@ -81,7 +83,7 @@ def _export(request, *, page, filename, title, sheets, round_=None):
     audit_record(
         actor=request.user, action="download report", obj=round_, source="web",
         changes={"file": f"dashboard_{page}", "filename": filename,
-                 "scope": "全部单位" if groups is None else [g.name for g in groups]},
+                 "scope": _("全部单位") if groups is None else [g.name for g in groups]},
     )
     return export.xlsx_response(filename, title, sheets)
 
@@ -127,7 +129,7 @@ def round_overview(request, pk):
             "tables": tables,
             "scoped": groups is not None,
             "level_chart": charts.level_bars(
-                [(f.label, n, f"level-{f.value}") for f, n in overview.finals], title="各评定结果的单位数"
+                [(f.label, n, f"level-{f.value}") for f, n in overview.finals], title=_("各评定结果的单位数")
             ),
             "rate_chart": charts.rate_bars(
                 [
@@ -141,7 +143,7 @@ def round_overview(request, pk):
                     for table in tables
                     for row in table.rows
                 ],
-                title=f"各单位{ItemKind(options['dimension']).label}（满意+基本满意）",
+                title=_("各单位%(label)s（满意+基本满意）") % {"label": ItemKind(options['dimension']).label},
                 goals=[(goal, label) for goal, label in dashboards.GOALS],
             ),
         },
@@ -172,7 +174,7 @@ def unit_detail(request, pk, unit_pk):
             )
             for kind in HEADLINE_KINDS
         ],
-        title=f"{unit.name}历次测评（满意+基本满意，阴影为95%置信区间）",
+        title=_("%(name)s历次测评（满意+基本满意，阴影为95%%置信区间）") % {"name": unit.name},
         goals=dashboards.GOALS,
         y_min=_floor(page.trend),
     )
@@ -186,7 +188,7 @@ def unit_detail(request, pk, unit_pk):
             "q": q,
             "trend_chart": trend_chart,
             "item_charts": [
-                (row, charts.stacked_bar(row.segments, title=f"{row.item.text}：各选项票数")) for row in page.items
+                (row, charts.stacked_bar(row.segments, title=_("%(text)s：各选项票数") % {"text": row.item.text})) for row in page.items
             ],
             "headline_kinds": HEADLINE_KINDS,
         },
@@ -224,7 +226,7 @@ def trends(request):
             )
             for kind in HEADLINE_KINDS
         ],
-        title="全市满意+基本满意比率（汇总全部有效票）",
+        title=_("全市满意+基本满意比率（汇总全部有效票）"),
         goals=dashboards.GOALS,
         y_min=0.5,
     )
@@ -232,8 +234,8 @@ def trends(request):
     rule_boxes = [
         (
             rules,
-            "评定规则（各轮相同）" if len(rule_sets) == 1
-            else "评定规则：" + "、".join(r.name for r in rounds),
+            _("评定规则（各轮相同）") if len(rule_sets) == 1
+            else _("评定规则：") + "、".join(r.name for r in rounds),
         )
         for rules, rounds in rule_sets
     ]
@@ -241,11 +243,11 @@ def trends(request):
     count_chart = charts.line_chart(
         labels,
         [
-            (f"两项均达 {label.split()[-1]}", f"series-goal{i}", [p.reaching["both"][goal] for p in points], None)
+            (_("两项均达 %(goal)s") % {"goal": label.split()[-1]}, f"series-goal{i}", [p.reaching["both"][goal] for p in points], None)
             for i, (goal, label) in enumerate(dashboards.GOALS)
         ],
-        title="两项满意度均达到目标线的单位数",
-        goals=[(most, f"全部 {most} 个单位")] if most else (),
+        title=_("两项满意度均达到目标线的单位数"),
+        goals=[(most, _("全部 %(most)s 个单位") % {"most": most})] if most else (),
         y_min=0,
         y_max=max(most, 1),
         percent=False,

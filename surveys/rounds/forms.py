@@ -25,14 +25,14 @@ class RoundBasicsForm(forms.ModelForm):
         cleaned = super().clean()
         opens, closes = cleaned.get("opens_at"), cleaned.get("closes_at")
         if opens and closes and closes <= opens:
-            self.add_error("closes_at", ValidationError("结束时间须晚于开始时间。", code="window"))
+            self.add_error("closes_at", ValidationError(_("结束时间须晚于开始时间。"), code="window"))
         return cleaned
 
 
 class RoundCopyForm(RoundBasicsForm):
     source_round = forms.ModelChoiceField(
-        label="复制哪一轮的设置", queryset=Round.objects.all(),
-        help_text="复制参评单位（仅启用的）及计划样本量、问卷、参评人员类别和权重、评定规则。",
+        label=_("复制哪一轮的设置"), queryset=Round.objects.all(),
+        help_text=_("复制参评单位（仅启用的）及计划样本量、问卷、参评人员类别和权重、评定规则。"),
     )
 
     class Meta(RoundBasicsForm.Meta):
@@ -42,7 +42,7 @@ class RoundCopyForm(RoundBasicsForm):
 class RoundUnitsForm(forms.Form):
     """Step 2: which units, each with its planned sample size."""
 
-    default_planned = forms.IntegerField(label="统一计划样本量", min_value=1, initial=100, required=False)
+    default_planned = forms.IntegerField(label=_("统一计划样本量"), min_value=1, initial=100, required=False)
 
     def __init__(self, *args, round_, **kwargs):
         super().__init__(*args, **kwargs)
@@ -57,7 +57,7 @@ class RoundUnitsForm(forms.Form):
             self.fields[f"u{unit.pk}"] = forms.BooleanField(
                 label=unit.name, required=False, initial=unit.pk in current)
             self.fields[f"p{unit.pk}"] = forms.IntegerField(
-                label=f"{unit.name}计划样本量", required=False, min_value=1,
+                label=_("%(name)s计划样本量") % {"name": unit.name}, required=False, min_value=1,
                 initial=current.get(unit.pk), widget=forms.NumberInput(attrs={"class": "form-control form-control-sm"}))
 
     def chosen_count(self):
@@ -80,7 +80,7 @@ class RoundUnitsForm(forms.Form):
                 continue
             planned = cleaned.get(f"p{unit.pk}") or default
             if not planned:
-                self.add_error(f"p{unit.pk}", ValidationError(f"请填写{unit.name}的计划样本量。", code="planned"))
+                self.add_error(f"p{unit.pk}", ValidationError(_("请填写%(name)s的计划样本量。") % {"name": unit.name}, code="planned"))
             chosen.append((unit, planned))
         cleaned["chosen"] = chosen
         return cleaned
@@ -154,7 +154,7 @@ class RoundSettingsForm(forms.ModelForm):
             self.fields[f"c{category.pk}"] = forms.BooleanField(
                 label=category.name, required=False, initial=category.pk in current)
             self.fields[f"w{category.pk}"] = forms.DecimalField(
-                label=f"{category.name}权重", required=False, min_value=0, max_digits=6,
+                label=_("%(name)s权重") % {"name": category.name}, required=False, min_value=0, max_digits=6,
                 decimal_places=3, initial=current.get(category.pk, 1))
 
     def category_rows(self):
@@ -164,19 +164,19 @@ class RoundSettingsForm(forms.ModelForm):
         cleaned = super().clean()
         positive, basic = cleaned.get("positive_threshold"), cleaned.get("basic_threshold")
         if positive is not None and positive > 100:
-            self.add_error("positive_threshold", ValidationError("比例不能超过 100。", code="range"))
+            self.add_error("positive_threshold", ValidationError(_("比例不能超过 100。"), code="range"))
         if positive is not None and basic is not None and basic > positive:
-            self.add_error("basic_threshold", ValidationError("基本满意单位线不能高于满意单位线。", code="order"))
+            self.add_error("basic_threshold", ValidationError(_("基本满意单位线不能高于满意单位线。"), code="order"))
         chosen = [
             (c, cleaned.get(f"w{c.pk}") if cleaned.get(f"w{c.pk}") is not None else 1)
             for c in self.categories if cleaned.get(f"c{c.pk}")
         ]
         if not chosen:
-            raise ValidationError("至少选择一类参评人员。", code="no_categories")
+            raise ValidationError(_("至少选择一类参评人员。"), code="no_categories")
         if cleaned.get("use_weights") and not any(weight for _, weight in chosen):
             # scoring.Policy refuses this too; here staff read why, before anything is saved.
             raise ValidationError(
-                "按类别加权时，所选类别的权重不能全部为 0（那样没有一张票计入）。请至少给一类参评人员正的权重，或不加权。",
+                _("按类别加权时，所选类别的权重不能全部为 0（那样没有一张票计入）。请至少给一类参评人员正的权重，或不加权。"),
                 code="weights_all_zero",
             )
         cleaned["categories"] = chosen
@@ -185,9 +185,9 @@ class RoundSettingsForm(forms.ModelForm):
 
 class ReopenForm(forms.Form):
     reason = forms.CharField(
-        label="重新开启的原因", widget=forms.Textarea(attrs={"rows": 3}), min_length=5,
-        help_text="原因会记入全程记实。",
-        error_messages={"required": "请写明重新开启的原因。", "min_length": "请写明重新开启的原因（至少 5 个字）。"},
+        label=_("重新开启的原因"), widget=forms.Textarea(attrs={"rows": 3}), min_length=5,
+        help_text=_("原因会记入全程记实。"),
+        error_messages={"required": _("请写明重新开启的原因。"), "min_length": _("请写明重新开启的原因（至少 5 个字）。")},
     )
 
 
@@ -195,11 +195,11 @@ class CloseForm(forms.Form):
     """The close confirmation; with unfinished paper batches, the decision to discard them."""
 
     discard = forms.BooleanField(
-        label="放弃上列未完成的纸质票批次（不计入结果）", required=False,
+        label=_("放弃上列未完成的纸质票批次（不计入结果）"), required=False,
     )
     reason = forms.CharField(
-        label="放弃的理由", widget=forms.Textarea(attrs={"rows": 2}), required=False,
-        help_text="理由和操作人记入全程记实。",
+        label=_("放弃的理由"), widget=forms.Textarea(attrs={"rows": 2}), required=False,
+        help_text=_("理由和操作人记入全程记实。"),
     )
 
     def __init__(self, *args, unfinished=(), **kwargs):
@@ -215,20 +215,20 @@ class CloseForm(forms.Form):
             return cleaned
         if not cleaned.get("discard"):
             raise ValidationError(
-                "还有未完成的纸质票批次：请先完成录入和核对，或勾选放弃并写明理由。", code="paper_unfinished"
+                _("还有未完成的纸质票批次：请先完成录入和核对，或勾选放弃并写明理由。"), code="paper_unfinished"
             )
         if len((cleaned.get("reason") or "").strip()) < 5:
-            self.add_error("reason", ValidationError("请写明放弃的理由（至少 5 个字）。", code="no_reason"))
+            self.add_error("reason", ValidationError(_("请写明放弃的理由（至少 5 个字）。"), code="no_reason"))
         return cleaned
 
 
 class PublishForm(forms.Form):
     """The publish confirmation; a written reason when the data fall short."""
 
-    acknowledge = forms.BooleanField(label="我已知悉数据不足，仍要发布", required=False)
+    acknowledge = forms.BooleanField(label=_("我已知悉数据不足，仍要发布"), required=False)
     reason = forms.CharField(
-        label="仍要发布的理由", widget=forms.Textarea(attrs={"rows": 3}), required=False,
-        help_text="理由和操作人记入全程记实；历年走势中本轮会标注“数据不足”。",
+        label=_("仍要发布的理由"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
+        help_text=_("理由和操作人记入全程记实；历年走势中本轮会标注“数据不足”。"),
     )
 
     def __init__(self, *args, shortfall=None, **kwargs):
@@ -243,19 +243,19 @@ class PublishForm(forms.Form):
             cleaned["reason"] = ""
             return cleaned
         if not cleaned.get("acknowledge"):
-            self.add_error("acknowledge", ValidationError("数据不足时发布须明确确认。", code="not_acknowledged"))
+            self.add_error("acknowledge", ValidationError(_("数据不足时发布须明确确认。"), code="not_acknowledged"))
         if len((cleaned.get("reason") or "").strip()) < 5:
-            self.add_error("reason", ValidationError("请写明仍要发布的理由（至少 5 个字）。", code="no_reason"))
+            self.add_error("reason", ValidationError(_("请写明仍要发布的理由（至少 5 个字）。"), code="no_reason"))
         return cleaned
 
 
 class InvestigationForm(forms.Form):
-    findings = forms.CharField(label="调查情况", widget=forms.Textarea(attrs={"rows": 5}))
+    findings = forms.CharField(label=_("调查情况"), widget=forms.Textarea(attrs={"rows": 5}))
     conclusion = forms.ChoiceField(
-        label="结论", widget=forms.RadioSelect,
+        label=_("结论"), widget=forms.RadioSelect,
         choices=[
-            (scoring.Conclusion.SERIOUS.value, "用人不正之风问题较为严重，认定为群众不满意单位"),
-            (scoring.Conclusion.NOT_SERIOUS.value, "未发现较为严重的问题（仍为未达标，不认定为群众不满意单位）"),
+            (scoring.Conclusion.SERIOUS.value, _("用人不正之风问题较为严重，认定为群众不满意单位")),
+            (scoring.Conclusion.NOT_SERIOUS.value, _("未发现较为严重的问题（仍为未达标，不认定为群众不满意单位）")),
         ],
     )
 

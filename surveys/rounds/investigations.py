@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.services import audit_change, audit_record, diff
 from surveys import scoring
@@ -40,9 +41,7 @@ class BelowStandard:
         d = self.dimension
         if not d.below_minimum:
             return ""
-        return (f"{self.result.unit.name}在“{self.item.get_kind_display()}”只有 {d.valid} 张有效票，"
-                f"少于本轮可靠评定的最少有效票 {self.minimum} 张，未达标的评定仅供参考。"
-                "认定为群众不满意单位须以调查了解的事实为依据，请慎重。")
+        return (_("%(name)s在“%(dimension)s”只有 %(valid)s 张有效票，少于本轮可靠评定的最少有效票 %(minimum)s 张，未达标的评定仅供参考。认定为群众不满意单位须以调查了解的事实为依据，请慎重。") % {"name": self.result.unit.name, "dimension": self.item.get_kind_display(), "valid": d.valid, "minimum": self.minimum})
 
 
 def below_standard(round_):
@@ -76,14 +75,14 @@ def investigation_record(*, round_unit, item, findings, conclusion, actor, sourc
     """Record (or revise) the investigation of one unit on one headline dimension."""
     round_ = round_unit.round
     if round_.status not in RESULTS_STATUSES:
-        raise ValidationError("测评结束后才能记录调查结论。", code="not_closed")
+        raise ValidationError(_("测评结束后才能记录调查结论。"), code="not_closed")
     if not item.is_headline or item.round_id != round_.pk:
-        raise ValidationError("只能对本轮的两项总体评价记录调查结论。", code="bad_item")
+        raise ValidationError(_("只能对本轮的两项总体评价记录调查结论。"), code="bad_item")
     row = below_standard_row(round_unit, item)
     if row is None:
-        raise ValidationError("该单位在此维度未低于达标线，无需调查。", code="not_below")
+        raise ValidationError(_("该单位在此维度未低于达标线，无需调查。"), code="not_below")
     if conclusion not in {c.value for c in scoring.Conclusion}:
-        raise ValidationError("请选择调查结论。", code="bad_conclusion")
+        raise ValidationError(_("请选择调查结论。"), code="bad_conclusion")
     existing = Investigation.objects.filter(round_unit=round_unit, item=item).first()
     before = {"findings": existing.findings, "conclusion": existing.conclusion} if existing else {}
     investigation = existing or Investigation(round_unit=round_unit, item=item)
@@ -117,7 +116,7 @@ def _values(rectification):
 @transaction.atomic
 def rectification_create(*, round_unit, measures, deadline, status, actor, source=""):
     if round_unit.round.status not in RESULTS_STATUSES:
-        raise ValidationError("测评结束后才能记录整改措施。", code="not_closed")
+        raise ValidationError(_("测评结束后才能记录整改措施。"), code="not_closed")
     rectification = Rectification(
         round_unit=round_unit, measures=measures, deadline=deadline, status=status, created_by=actor
     )

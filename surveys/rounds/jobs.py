@@ -6,6 +6,7 @@ the same services from the shell.
 """
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from jobs.services import JobFailed
 from surveys.models import Round
@@ -17,15 +18,15 @@ def _round(round_id):
     try:
         return Round.objects.get(pk=round_id)
     except Round.DoesNotExist as exc:
-        raise JobFailed("测评轮次不存在。") from exc
+        raise JobFailed(_("测评轮次不存在。")) from exc
 
 
 def _sealed(round_, verb):
     round_.refresh_from_db()
     fingerprint = round_.snapshot.fingerprint
     return {
-        "message": f"{verb}，封存指纹 {fingerprint}。",
-        "lines": [f"封存指纹：{fingerprint}（打印的报表上印有同一指纹，可据此核对）"],
+        "message": _("%(verb)s，封存指纹 %(fingerprint)s。") % {"verb": verb, "fingerprint": fingerprint},
+        "lines": [_("封存指纹：%(fingerprint)s（打印的报表上印有同一指纹，可据此核对）") % {"fingerprint": fingerprint}],
         "fingerprint": fingerprint,
     }
 
@@ -40,7 +41,7 @@ def close_job(job, progress, *, round_id, discard_reason=""):
         services.round_seal(round_=round_, actor=job.created_by, source="测评·结束并封存", progress=progress)
     except ValidationError as exc:
         raise JobFailed(" ".join(exc.messages)) from exc
-    return _sealed(round_, "测评已结束并封存")
+    return _sealed(round_, _("测评已结束并封存"))
 
 
 def recount_job(job, progress, *, round_id):
@@ -51,7 +52,7 @@ def recount_job(job, progress, *, round_id):
                                progress=progress)
     except ValidationError as exc:
         raise JobFailed(" ".join(exc.messages)) from exc
-    return _sealed(round_, "已按测评票重新计票并封存")
+    return _sealed(round_, _("已按测评票重新计票并封存"))
 
 
 def verify_job(job, progress, *, round_id):
@@ -61,9 +62,9 @@ def verify_job(job, progress, *, round_id):
                                    progress=progress)
     if not result.sealed:
         raise JobFailed(result.summary())
-    verdict = "封存完好" if result.intact else f"发现 {len(result.findings)} 处变动"
+    verdict = _("封存完好") if result.intact else _("发现 %(findings)s 处变动") % {"findings": len(result.findings)}
     return {
-        "message": f"{verdict}（封存指纹 {result.fingerprint}）。",
+        "message": _("%(verdict)s（封存指纹 %(fingerprint)s）。") % {"verdict": verdict, "fingerprint": result.fingerprint},
         "lines": [result.summary()] if result.intact else result.findings,
         "intact": result.intact,
         "fingerprint": result.fingerprint,

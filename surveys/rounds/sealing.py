@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from surveys import snapshots
 from surveys.models import (
@@ -187,7 +189,7 @@ def round_state(round_, progress=None):
             scans[round_unit_id] = scan
             if progress:
                 ru = by_id.get(round_unit_id)
-                progress(done, total, f"已重新计数 {done}/{total} 个单位：{ru.unit.name if ru else ''}")
+                progress(done, total, _("已重新计数 %(done)s/%(total)s 个单位：%(unit)s") % {"done": done, "total": total, "unit": ru.unit.name if ru else ''})
         state = State(
             round=round_, policy=snapshots.policy_of(round_),
             questionnaire=snapshots.questionnaire_of(round_), categories=snapshots.categories_of(round_),
@@ -196,7 +198,7 @@ def round_state(round_, progress=None):
                    for ru in round_units},
         )
     if progress:
-        progress(total, total, "已重新计数全部单位")
+        progress(total, total, _("已重新计数全部单位"))
     return state
 
 
@@ -229,17 +231,20 @@ def tally_problems(state, names=None, labels=None):
                 try:
                     option_label = scale.option(option).label
                 except KeyError:
-                    option_label = f"选项{option}"
-                shown.append(
-                    f"{item_labels.get(item, f'题目{item}')}·{labels.get(category, f'类别{category}')}·{option_label}"
-                    f" 计票表 {unit.tallies.get((item, category, option), 0)}，重新计数 {recount.get((item, category, option), 0)}"
-                )
-            more = f"等 {len(keys)} 处" if len(keys) > SHOWN_CELLS else ""
-            problems.append(f"{names[ru.unit_id]}：计票表与重新计数不一致（{'；'.join(shown)}{more}）")
+                    option_label = _("选项%(option)s") % {"option": option}
+                shown.append(_("%(item)s·%(category)s·%(option)s 计票表 %(tallied)s，重新计数 %(recounted)s") % {
+                    "item": item_labels.get(item) or _("题目%(id)s") % {"id": item},
+                    "category": labels.get(category) or _("类别%(id)s") % {"id": category},
+                    "option": option_label,
+                    "tallied": unit.tallies.get((item, category, option), 0),
+                    "recounted": recount.get((item, category, option), 0),
+                })
+            more = _("等 %(keys)s 处") % {"keys": len(keys)} if len(keys) > SHOWN_CELLS else ""
+            problems.append(_("%(unit)s：计票表与重新计数不一致（%(cells)s%(more)s）") % {"unit": names[ru.unit_id], "cells": '；'.join(shown), "more": more})
         counted = {"online": unit.scan.online, "paper": unit.scan.paper}
-        for key, label in (("online", "网上票数"), ("paper", "纸质票数")):
+        for key, label in (("online", _("网上票数")), ("paper", _("纸质票数"))):
             if unit.counters[key] != counted[key]:
-                problems.append(f"{names[ru.unit_id]}：{label}计数器为 {unit.counters[key]}，实际测评票 {counted[key]} 张")
+                problems.append(_("%(unit)s：%(label)s计数器为 %(counters)s，实际测评票 %(counted)s 张") % {"unit": names[ru.unit_id], "label": label, "counters": unit.counters[key], "counted": counted[key]})
     return problems
 
 
@@ -292,16 +297,16 @@ class Verification:
 
     def summary(self):
         if not self.sealed:
-            return "本轮测评尚未封存。"
+            return _("本轮测评尚未封存。")
         if self.intact:
-            return ("封存完好：封存以来测评票未被增加、修改或删除；评定规则、问卷、计数器、计票表和结果快照"
-                    "均与封存时一致，计票表等于逐票重新计数。")
-        return f"封存以来有 {len(self.findings)} 处变动：" + "；".join(self.findings) + "。"
+            return (_("封存完好：封存以来测评票未被增加、修改或删除；评定规则、问卷、计数器、计票表和结果快照"
+                    "均与封存时一致，计票表等于逐票重新计数。"))
+        return _("封存以来有 %(findings)s 处变动：") % {"findings": len(self.findings)} + "；".join(self.findings) + "。"
 
 
 POLICY_LABELS = {
-    "scale": "答案选项", "unknown_in_denominator": "“不了解”是否计入有效票", "use_weights": "是否加权",
-    "min_valid_answers": "可靠评定的最少有效票",
+    "scale": gettext_lazy("答案选项"), "unknown_in_denominator": gettext_lazy("“不了解”是否计入有效票"), "use_weights": gettext_lazy("是否加权"),
+    "min_valid_answers": gettext_lazy("可靠评定的最少有效票"),
 }
 
 
@@ -309,20 +314,20 @@ def _policy_findings(sealed, live):
     findings = []
     thresholds = [
         f"{label} {sealed[key]}% → {live[key]}%"
-        for key, label in (("positive_threshold", "满意单位线"), ("basic_threshold", "基本满意单位线"))
+        for key, label in (("positive_threshold", _("满意单位线")), ("basic_threshold", _("基本满意单位线")))
         if sealed.get(key) != live.get(key)
     ]
     if thresholds:
-        findings.append("阈值被修改：" + "，".join(thresholds))
+        findings.append(_("阈值被修改：") + "，".join(thresholds))
     for key, label in POLICY_LABELS.items():
         if sealed.get(key) != live.get(key):
-            findings.append(f"评定规则被修改：{label} {_show(sealed.get(key))} → {_show(live.get(key))}")
+            findings.append(_("评定规则被修改：%(label)s %(before)s → %(after)s") % {"label": label, "before": _show(sealed.get(key)), "after": _show(live.get(key))})
     return findings
 
 
 def _show(value):
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return _("是") if value else _("否")
     return str(value)
 
 
@@ -331,15 +336,15 @@ def record_findings(snapshot, round_):
     findings = []
     parts = snapshot.parts or {}
     if not hmac.compare_digest(sign(parts), snapshot.mac or ""):
-        findings.append("封存签名无效（可能被重新封存）")
+        findings.append(_("封存签名无效（可能被重新封存）"))
     if parts.get("round") != round_.pk:
-        findings.append("封存记录不属于本轮测评")
+        findings.append(_("封存记录不属于本轮测评"))
     if round_.seal_digest != snapshot.mac:
-        findings.append("测评轮次上记录的封存签名与封存记录不一致")
+        findings.append(_("测评轮次上记录的封存签名与封存记录不一致"))
     if snapshots.sha(snapshot.results) != parts.get("results"):
-        findings.append("结果快照被修改（页面和报表读取的数字与封存时不同）")
+        findings.append(_("结果快照被修改（页面和报表读取的数字与封存时不同）"))
     if snapshots.sha(snapshot.detail) != parts.get("detail"):
-        findings.append("分项指标快照被修改")
+        findings.append(_("分项指标快照被修改"))
     return findings
 
 
@@ -355,7 +360,7 @@ def verify(round_, progress=None):
     state = round_state(round_, progress)
 
     if snapshots.sha(state.policy) != parts.get("policy"):
-        findings += _policy_findings(sealed.get("policy", {}), state.policy) or ["评定规则被修改"]
+        findings += _policy_findings(sealed.get("policy", {}), state.policy) or [_("评定规则被修改")]
     if snapshots.sha(state.questionnaire) != parts.get("questionnaire"):
         before = {i["id"]: i for i in sealed.get("items", [])}
         after = {i["id"]: i for i in state.questionnaire}
@@ -363,17 +368,18 @@ def verify(round_, progress=None):
             (after.get(k) or before.get(k))["text"] for k in sorted(set(before) | set(after))
             if before.get(k) != after.get(k)
         ]
-        findings.append("问卷被修改：" + "、".join(f"“{t}”" for t in changed) if changed else "问卷被修改")
+        findings.append(_("问卷被修改：") + "、".join(f"“{t}”" for t in changed) if changed else _("问卷被修改"))
     if snapshots.sha(_weights(state.categories)) != parts.get("categories"):
         before = {c["id"]: c for c in sealed.get("categories", [])}
         after = {c["id"]: c for c in state.categories}
+        none = _("无")
         changed = [
-            f"{(before.get(k) or after.get(k))['name']} {before[k]['weight'] if k in before else '无'} → "
-            f"{after[k]['weight'] if k in after else '无'}"
+            f"{(before.get(k) or after.get(k))['name']} {before[k]['weight'] if k in before else none} → "
+            f"{after[k]['weight'] if k in after else none}"
             for k in sorted(set(before) | set(after))
             if (before.get(k) or {}).get("weight") != (after.get(k) or {}).get("weight")
         ]
-        findings.append("参评人员类别或权重被修改" + ("：" + "，".join(changed) if changed else ""))
+        findings.append(_("参评人员类别或权重被修改") + ("：" + "，".join(changed) if changed else ""))
 
     # Units by the names they had at the close, in the order of the pages then.
     names = {u["unit"]: u["name"] for u in sealed.get("units", [])}
@@ -383,31 +389,31 @@ def verify(round_, progress=None):
     order = [u for u in names if u in sealed_units or u in state.units]
     order += sorted(set(sealed_units) - set(order))
     for unit_id in order:
-        name = names.get(unit_id, f"单位{unit_id}")
+        name = names.get(unit_id, _("单位%(unit_id)s") % {"unit_id": unit_id})
         before, now = sealed_units.get(unit_id), state.units.get(unit_id)
         if before is None:
-            findings.append(f"{name}：封存后被加入本轮")
+            findings.append(_("%(name)s：封存后被加入本轮") % {"name": name})
             continue
         if now is None:
-            findings.append(f"{name}：封存后被移出本轮")
+            findings.append(_("%(name)s：封存后被移出本轮") % {"name": name})
             continue
         (n_before, digest_before), n_now = before["ballots"], now.scan.ballots
         if n_now < n_before:
-            findings.append(f"{name}：减少 {n_before - n_now} 张票")
+            findings.append(_("%(name)s：减少 %(count)s 张票") % {"name": name, "count": n_before - n_now})
         elif n_now > n_before:
-            findings.append(f"{name}：增加 {n_now - n_before} 张票")
+            findings.append(_("%(name)s：增加 %(count)s 张票") % {"name": name, "count": n_now - n_before})
         elif now.scan.digest != digest_before:
-            findings.append(f"{name}：测评票内容被修改")
+            findings.append(_("%(name)s：测评票内容被修改") % {"name": name})
         counters = [
             f"{label} {before['counters'].get(key)} → {now.counters[key]}"
-            for key, label in (("online", "网上票数"), ("paper", "纸质票数"), ("forms_issued", "纸质票发出数"),
-                               ("planned", "计划样本量"))
+            for key, label in (("online", _("网上票数")), ("paper", _("纸质票数")), ("forms_issued", _("纸质票发出数")),
+                               ("planned", _("计划样本量")))
             if before["counters"].get(key) != now.counters[key]
         ]
         if counters:
-            findings.append(f"{name}：计数器被修改（{'，'.join(counters)}）")
+            findings.append(_("%(name)s：计数器被修改（%(counters)s）") % {"name": name, "counters": '，'.join(counters)})
         if cells_digest(now.tallies) != before["tallies"]:
-            findings.append(f"{name}：计票表被修改")
+            findings.append(_("%(name)s：计票表被修改") % {"name": name})
     findings += tally_problems(
         state, names=names, labels={c["id"]: c["name"] for c in sealed.get("categories", [])} or None
     )

@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEntry
 from audit.services import audit_change, audit_record
@@ -38,7 +40,7 @@ ROUND_FIELDS = [
     "name", "year", "opens_at", "closes_at", "scale", "positive_threshold", "basic_threshold",
     "unknown_in_denominator", "use_weights", "min_valid_answers", "require_double_keying",
 ]
-FROZEN_MESSAGE = "本轮测评已开启，问卷和评定规则已冻结，不能修改。"
+FROZEN_MESSAGE = gettext_lazy("本轮测评已开启，问卷和评定规则已冻结，不能修改。")
 UNFINISHED_BATCH = (PaperBatchStatus.KEYING, PaperBatchStatus.RECONCILING)
 
 
@@ -86,7 +88,7 @@ def round_create(
     )
     chosen = categories if categories is not None else list(RespondentCategory.objects.all())
     if not chosen:
-        raise ValidationError("至少选择一类参评人员。", code="no_categories")
+        raise ValidationError(_("至少选择一类参评人员。"), code="no_categories")
     RoundCategory.objects.bulk_create(
         [
             RoundCategory(round=round_, category=c[0], weight=c[1])
@@ -122,7 +124,7 @@ def round_update(*, round_, actor, source="", **fields):
     before = _snapshot(round_)
     changed = {k for k, v in fields.items() if before[k] != v}
     if round_.status in (RoundStatus.CLOSED, RoundStatus.PUBLISHED) and changed:
-        raise ValidationError("本轮测评已结束，设置不能再修改。", code="closed")
+        raise ValidationError(_("本轮测评已结束，设置不能再修改。"), code="closed")
     if round_.is_frozen and changed - EDITABLE_WHEN_OPEN:
         raise ValidationError(FROZEN_MESSAGE, code="frozen")
     for key, value in fields.items():
@@ -144,7 +146,7 @@ def round_units_set(*, round_, units, actor, source=""):
     added, replanned = [], {}
     for unit_id, (unit, planned) in wanted.items():
         if planned is None or planned < 1:
-            raise ValidationError(f"{unit}的计划样本量须为正整数。", code="bad_planned")
+            raise ValidationError(_("%(unit)s的计划样本量须为正整数。") % {"unit": unit}, code="bad_planned")
         ru = current.get(unit_id)
         if ru is None:
             added.append(RoundUnit(round=round_, unit=unit, planned_sample=planned))
@@ -168,7 +170,7 @@ def round_categories_set(*, round_, categories, actor, source=""):
     """Make the round's respondent categories exactly `categories` ([(category, weight)])."""
     _require_draft(round_)
     if not categories:
-        raise ValidationError("至少选择一类参评人员。", code="no_categories")
+        raise ValidationError(_("至少选择一类参评人员。"), code="no_categories")
     before = {rc.category.name: str(rc.weight) for rc in round_.round_categories.select_related("category")}
     round_.round_categories.all().delete()
     rows = [RoundCategory(round=round_, category=c, weight=w) for c, w in categories]
@@ -215,7 +217,7 @@ def item_remove(*, item, actor, source=""):
     """Remove a sub-indicator or the opinion question; the headline items always stay."""
     _require_draft(item.round)
     if item.is_headline:
-        raise ValidationError("两项总体评价是必测项目，不能删除。", code="headline")
+        raise ValidationError(_("两项总体评价是必测项目，不能删除。"), code="headline")
     audit_record(actor=actor, action="item.remove", obj=item, changes={"text": item.text}, source=source)
     item.delete()
 
@@ -257,13 +259,13 @@ def _move(round_, status, *, stamps, actor, action, source, changes=None):
 @transaction.atomic
 def round_open(*, round_, actor, source=""):
     """Start collecting ballots; from now on the questionnaire and policy are frozen."""
-    round_ = _locked_in(round_, RoundStatus.DRAFT, "只有草稿状态的测评可以开启。", "not_draft")
+    round_ = _locked_in(round_, RoundStatus.DRAFT, _("只有草稿状态的测评可以开启。"), "not_draft")
     if not round_.round_units.exists():
-        raise ValidationError("本轮测评还没有参评单位，不能开启。", code="no_units")
+        raise ValidationError(_("本轮测评还没有参评单位，不能开启。"), code="no_units")
     if not round_.round_categories.exists():
-        raise ValidationError("本轮测评还没有参评人员类别，不能开启。", code="no_categories")
+        raise ValidationError(_("本轮测评还没有参评人员类别，不能开启。"), code="no_categories")
     if round_.items.headline().count() != len(HEADLINE_ITEMS):
-        raise ValidationError("问卷缺少总体评价题目，不能开启。", code="no_headline")
+        raise ValidationError(_("问卷缺少总体评价题目，不能开启。"), code="no_headline")
     round_intake_start(round_=round_)
     return _move(round_, RoundStatus.OPEN, stamps={"opened_at": timezone.now()},
                  actor=actor, action="round.open", source=source)
@@ -281,16 +283,16 @@ def unfinished_paper_batches(round_):
 def round_stop(*, round_, actor, source="", discard_reason=""):
     """Stop accepting ballots (the first half of the close); refuses while paper batches are
     unfinished unless they are discarded with a written reason."""
-    round_ = _locked_in(round_, RoundStatus.OPEN, "只有进行中的测评可以结束。", "not_open")
+    round_ = _locked_in(round_, RoundStatus.OPEN, _("只有进行中的测评可以结束。"), "not_open")
     unfinished = unfinished_paper_batches(round_)
     discarded = []
     if unfinished:
         discard_reason = (discard_reason or "").strip()
         if len(discard_reason) < 5:
             raise ValidationError(
-                "还有未完成的纸质票批次：" + "、".join(f"{b.round_unit.unit.name}“{b.label}”（{b.get_status_display()}）"
+                _("还有未完成的纸质票批次：") + "、".join(f"{b.round_unit.unit.name}“{b.label}”（{b.get_status_display()}）"
                                            for b in unfinished)
-                + "。请先完成录入和核对，或写明理由（至少 5 个字）放弃这些批次后再结束。",
+                + _("。请先完成录入和核对，或写明理由（至少 5 个字）放弃这些批次后再结束。"),
                 code="paper_unfinished",
             )
         for batch in unfinished:
@@ -316,7 +318,7 @@ def round_close(*, round_, actor, source="", discard_reason="", progress=None):
 
 
 SEALABLE = (RoundStatus.CLOSED, RoundStatus.PUBLISHED)
-MISMATCH_ADVICE = "请在测评页面使用“重新计票并封存”。"
+MISMATCH_ADVICE = gettext_lazy("请在测评页面使用“重新计票并封存”。")
 
 
 def round_seal(*, round_, actor, source="", progress=None):
@@ -328,9 +330,9 @@ def round_seal(*, round_, actor, source="", progress=None):
     """
     round_ = Round.objects.get(pk=round_.pk)
     if round_.status not in SEALABLE:
-        raise ValidationError("只有已结束的测评可以封存。", code="not_closed")
+        raise ValidationError(_("只有已结束的测评可以封存。"), code="not_closed")
     if ResultSnapshot.objects.filter(round=round_).exists():
-        raise ValidationError("本轮测评已经封存。", code="sealed")
+        raise ValidationError(_("本轮测评已经封存。"), code="sealed")
     # Reads only, outside a transaction: intake has stopped, nothing writes to these rows.
     state = sealing.round_state(round_, progress)
     problems = sealing.tally_problems(state)
@@ -338,15 +340,15 @@ def round_seal(*, round_, actor, source="", progress=None):
         audit_record(actor=actor, action="round.seal_refused", obj=round_, source=source,
                      changes={"problems": problems[:50], "count": len(problems)})
         raise ValidationError(
-            "计票表与重新计数不一致，未封存：" + "；".join(problems[:5])
-            + (f"等 {len(problems)} 处" if len(problems) > 5 else "") + "。" + MISMATCH_ADVICE,
+            _("计票表与重新计数不一致，未封存：") + "；".join(problems[:5])
+            + (_("等 %(problems)s 处") % {"problems": len(problems)} if len(problems) > 5 else "") + "。" + MISMATCH_ADVICE,
             code="tally_mismatch",
         )
     results, detail, parts, mac = sealing.seal_contents(state)
     with transaction.atomic():
         round_ = Round.objects.select_for_update().get(pk=round_.pk)
         if round_.status not in SEALABLE or ResultSnapshot.objects.filter(round=round_).exists():
-            raise ValidationError("封存期间测评状态有变化，请重试。", code="moved")
+            raise ValidationError(_("封存期间测评状态有变化，请重试。"), code="moved")
         snapshot = ResultSnapshot.objects.create(
             round=round_, results=results, detail=detail, parts=parts, mac=mac,
             sealed_by=actor if getattr(actor, "pk", None) else None,
@@ -364,9 +366,9 @@ def round_recount(*, round_, actor, source="", progress=None):
     """Repair: rebuild a closed, unsealed round's tallies and counters from its ballots
     (recorded with what differed), then seal it."""
     with transaction.atomic():
-        round_ = _locked_in(round_, RoundStatus.CLOSED, "只有已结束、尚未封存的测评可以重新计票。", "not_closed")
+        round_ = _locked_in(round_, RoundStatus.CLOSED, _("只有已结束、尚未封存的测评可以重新计票。"), "not_closed")
         if ResultSnapshot.objects.filter(round=round_).exists():
-            raise ValidationError("本轮测评已经封存，不能重新计票。", code="sealed")
+            raise ValidationError(_("本轮测评已经封存，不能重新计票。"), code="sealed")
         differences = tallies_verify(round_=round_)
         tallies_rebuild(round_=round_)
         audit_record(actor=actor, action="round.recount", obj=round_, source=source, changes={
@@ -388,20 +390,20 @@ def publish_shortfall(round_):
 def round_publish(*, round_, actor, source="", reason=""):
     """Make results visible to leaders. Only a sealed round whose seal record checks out; with
     too little data (see `publish_shortfall`) only with a written reason, kept in the trail."""
-    round_ = _locked_in(round_, RoundStatus.CLOSED, "只有已结束的测评可以发布。", "not_closed")
+    round_ = _locked_in(round_, RoundStatus.CLOSED, _("只有已结束的测评可以发布。"), "not_closed")
     snapshot = ResultSnapshot.objects.filter(round=round_).first()
     if snapshot is None:
-        raise ValidationError("本轮测评尚未封存，不能发布。请先完成封存。", code="not_sealed")
+        raise ValidationError(_("本轮测评尚未封存，不能发布。请先完成封存。"), code="not_sealed")
     broken = sealing.record_findings(snapshot, round_)
     if broken:
-        raise ValidationError("封存记录核验不通过，不能发布：" + "；".join(broken) + "。", code="seal_broken")
+        raise ValidationError(_("封存记录核验不通过，不能发布：") + "；".join(broken) + "。", code="seal_broken")
     shortfall = publish_shortfall(round_)
     reason = (reason or "").strip()
     changes = {"fingerprint": snapshot.fingerprint}
     if shortfall.flagged:
         if len(reason) < 5:
             raise ValidationError(
-                f"数据不足：{shortfall.describe()}。如确需发布，请写明理由（至少 5 个字）。", code="low_data"
+                _("数据不足：%(describe)s。如确需发布，请写明理由（至少 5 个字）。") % {"describe": shortfall.describe()}, code="low_data"
             )
         snapshot.publish_reason = reason
         snapshot.save(update_fields=["publish_reason"])
@@ -413,10 +415,10 @@ def round_publish(*, round_, actor, source="", reason=""):
 @transaction.atomic
 def round_reopen(*, round_, reason, actor, source=""):
     """Accept ballots again after a close; needs a written reason, drops the seal."""
-    round_ = _locked_in(round_, RoundStatus.CLOSED, "只有已结束且未发布的测评可以重新开启。", "not_closed")
+    round_ = _locked_in(round_, RoundStatus.CLOSED, _("只有已结束且未发布的测评可以重新开启。"), "not_closed")
     reason = (reason or "").strip()
     if len(reason) < 5:
-        raise ValidationError("请写明重新开启的原因（至少 5 个字）。", code="no_reason")
+        raise ValidationError(_("请写明重新开启的原因（至少 5 个字）。"), code="no_reason")
     round_intake_start(round_=round_)
     snapshot = ResultSnapshot.objects.filter(round=round_).first()
     dropped = snapshot.fingerprint if snapshot else ""

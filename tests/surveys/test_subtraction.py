@@ -283,7 +283,7 @@ class Published:
 def read_unit_page(published, html, code):
     section = html.split('id="category-heading"')[1].split("</section>")[0]
     for kind, part in zip(HEADLINE_KINDS, section.split('<h3 class="h6">')[1:]):
-        assert part.startswith(kind.label)
+        assert part.startswith(str(kind.label))
         for members, body in re.findall(r'<tr data-category="([^"]*)">(.*?)</tr>', part, re.S):
             answered = int(re.search(r"data-answered>(\d+)<", body).group(1))
             rates = [int(x.replace(".", "")) for x in re.findall(r">(\d+\.\d)%<", body)][:3]

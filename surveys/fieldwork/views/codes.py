@@ -175,7 +175,7 @@ def paper_forms_view(request, pk):
         except ValidationError as error:
             form.add_error("issued", error)
         else:
-            messages.success(request, f"{round_unit.unit.name}的发出票数已记为 {form.cleaned_data['issued']}。")
+            messages.success(request, _("%(name)s的发出票数已记为 %(issued)s。") % {"name": round_unit.unit.name, "issued": form.cleaned_data['issued']})
             return redirect(request.POST.get("next") or reverse("fieldwork:unit", args=[round_unit.pk]))
     return render(request, "surveys/fieldwork/unit.html",
                   _unit_context(request, round_unit, forms_form=form), status=400)
@@ -199,7 +199,7 @@ def batch_void(request, pk):
             messages.success(request, _("第 %(number)s 批已作废，%(n)s 个未使用的测评码不能再使用。")
                              % {"number": batch.number, "n": voided})
     else:
-        messages.error(request, "请填写作废原因。")
+        messages.error(request, _("请填写作废原因。"))
     return redirect("fieldwork:unit", pk=batch.round_unit_id)
 
 

@@ -43,7 +43,7 @@ def paper_key(request, pk):
     """Single keying: one paper ballot per screen, counted as soon as it is saved."""
     round_unit = _round_unit(pk)
     if round_unit.round.require_double_keying:
-        messages.info(request, "本轮要求双人录入：请先建立纸质票批次，再分两遍录入。")
+        messages.info(request, _("本轮要求双人录入：请先建立纸质票批次，再分两遍录入。"))
         return redirect("fieldwork:unit", pk=round_unit.pk)
     form = KeyingForm(request.POST or None, round_=round_unit.round)
     if request.method == "POST" and form.is_valid():
@@ -57,13 +57,13 @@ def paper_key(request, pk):
                 form.add_error(None, message)
         else:
             round_unit.refresh_from_db()
-            messages.success(request, f"已保存。{round_unit.unit.name}已录入纸质票 {round_unit.paper_ballots} 张。")
+            messages.success(request, _("已保存。%(name)s已录入纸质票 %(paper_ballots)s 张。") % {"name": round_unit.unit.name, "paper_ballots": round_unit.paper_ballots})
             return redirect("fieldwork:paper_key", pk=round_unit.pk)
     round_unit.refresh_from_db()
     context = {
         "form": form, "ru": round_unit, "round": round_unit.round,
         "count": round_unit.paper_ballots, "limit": round_unit.paper_forms_issued,
-        "heading": "纸质票录入",
+        "heading": _("纸质票录入"),
     }
     return render(request, "surveys/fieldwork/key.html", context, status=400 if form.errors else 200)
 
@@ -79,9 +79,9 @@ def paper_batch_new(request, pk):
         except ValidationError as error:
             messages.error(request, "；".join(error.messages))
         else:
-            messages.success(request, f"已建立批次“{batch.label}”。")
+            messages.success(request, _("已建立批次“%(label)s”。") % {"label": batch.label})
     else:
-        messages.error(request, "请填写批次名称。")
+        messages.error(request, _("请填写批次名称。"))
     return redirect("fieldwork:unit", pk=round_unit.pk)
 
 
@@ -98,7 +98,7 @@ def paper_pass(request, pk, pass_no):
     if pass_no not in (1, 2) or not batch.double_keyed:
         raise Http404
     if batch.status != PaperBatchStatus.KEYING:
-        messages.info(request, "该批次已结束录入。")
+        messages.info(request, _("该批次已结束录入。"))
         return redirect("fieldwork:paper_reconcile", pk=batch.pk)
     # Refused before the first ballot is keyed, not after a whole ballot was typed in vain.
     keyers = pass_keyers(batch)
@@ -120,12 +120,12 @@ def paper_pass(request, pk, pass_no):
             for message in error.messages:
                 form.add_error(None, message)
         else:
-            messages.success(request, f"第{pass_no}遍第 {entry.seq} 张已保存。")
+            messages.success(request, _("第%(pass_no)s遍第 %(seq)s 张已保存。") % {"pass_no": pass_no, "seq": entry.seq})
             return redirect("fieldwork:paper_pass", pk=batch.pk, pass_no=pass_no)
     context = {
         "form": form, "ru": batch.round_unit, "round": round_, "batch": batch, "pass_no": pass_no,
         "count": PaperEntry.objects.filter(batch=batch, pass_no=pass_no).count(), "limit": None,
-        "heading": f"双人录入 · {batch.label} · 第{pass_no}遍",
+        "heading": _("双人录入 · %(label)s · 第%(pass_no)s遍") % {"label": batch.label, "pass_no": pass_no},
     }
     return render(request, "surveys/fieldwork/key.html", context, status=400 if form.errors else 200)
 
@@ -148,11 +148,11 @@ def _describe(payload, round_, categories):
         return None
     scale = round_.scale_def
     answers = payload["answers"]
-    rows = [("参评人员类别", categories.get(payload["category"], "？"))]
+    rows = [(_("参评人员类别"), categories.get(payload["category"], "？"))]
     for item in round_.items.rated().order_by("order", "pk"):
         value = answers.get(str(item.pk))
-        rows.append((item.text, scale.option(value).label if value else "（空白）"))
-    rows.append(("意见建议", payload.get("opinion") or "（空白）"))
+        rows.append((item.text, scale.option(value).label if value else _("（空白）")))
+    rows.append((_("意见建议"), payload.get("opinion") or _("（空白）")))
     return rows
 
 
@@ -173,14 +173,14 @@ def paper_reconcile(request, pk):
         except ValidationError as error:
             messages.error(request, "；".join(error.messages))
         else:
-            messages.success(request, f"批次“{batch.label}”已计入 {counted} 张纸质票。")
+            messages.success(request, _("批次“%(label)s”已计入 %(counted)s 张纸质票。") % {"label": batch.label, "counted": counted})
             return redirect("fieldwork:unit", pk=batch.round_unit_id)
     rows = []
     for d in differences:
         first, second = _describe(d.first, round_, categories), _describe(d.second, round_, categories)
         labels = [q for q, _ in (first or second)]
         lines = [
-            (q, first[i][1] if first else "（未录入）", second[i][1] if second else "（未录入）")
+            (q, first[i][1] if first else _("（未录入）"), second[i][1] if second else _("（未录入）"))
             for i, q in enumerate(labels)
         ]
         rows.append({"seq": d.seq, "lines": [(q, a, b, a != b) for q, a, b in lines]})

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.roles import staff_required
 from surveys import scoring
@@ -43,7 +44,7 @@ def investigation_record(request, pk, round_unit_pk, kind):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"已记录{round_unit.unit}“{item.get_kind_display()}”的调查结论。")
+            messages.success(request, _("已记录%(unit)s“%(dimension)s”的调查结论。") % {"unit": round_unit.unit, "dimension": item.get_kind_display()})
             return redirect("rounds:investigations", pk=pk)
     row = services.below_standard_row(round_unit, item) if round_unit.round.status in services.RESULTS_STATUSES else None
     return render(request, "surveys/rounds/investigation_form.html", {
@@ -105,7 +106,7 @@ def rectification_create(request, pk, round_unit_pk):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "已记录整改措施。")
+            messages.success(request, _("已记录整改措施。"))
             return redirect("rounds:unit", pk=pk, round_unit_pk=round_unit.pk)
     return render(request, "surveys/rounds/rectification_form.html",
                   {"round": round_unit.round, "round_unit": round_unit, "form": form})
@@ -120,7 +121,7 @@ def rectification_edit(request, pk, round_unit_pk, rectification_pk):
     if request.method == "POST" and form.is_valid():
         services.rectification_update(rectification=rectification, actor=request.user, source="整改措施",
                                       **form.cleaned_data)
-        messages.success(request, "已更新整改措施。")
+        messages.success(request, _("已更新整改措施。"))
         return redirect("rounds:unit", pk=pk, round_unit_pk=round_unit.pk)
     return render(request, "surveys/rounds/rectification_form.html",
                   {"round": round_unit.round, "round_unit": round_unit, "form": form,

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
 
 from accounts.roles import staff_required
 from jobs.models import Job
@@ -25,7 +26,7 @@ def _start_job(request, round_, *, kind, label, handler, **params):
     """Start a lifecycle job for the round, or show the one already under way."""
     running = Job.objects.unfinished().filter(kind__startswith="round.", params__round_id=round_.pk).first()
     if running is not None:
-        messages.info(request, "本轮测评已有一项后台任务在进行，请等它完成。")
+        messages.info(request, _("本轮测评已有一项后台任务在进行，请等它完成。"))
         return redirect("jobs:detail", pk=running.pk)
     job = job_start(
         kind=kind, label=f"{label}：{round_}", handler=f"{HANDLERS}.{handler}",
@@ -38,14 +39,14 @@ def _start_job(request, round_, *, kind, label, handler, **params):
 @staff_required
 def round_open(request, pk):
     round_ = get_object_or_404(Round, pk=pk)
-    context = {"round": round_, "action": "open", "title": "开启测评"}
+    context = {"round": round_, "action": "open", "title": _("开启测评")}
     if request.method == "POST":
         try:
             services.round_open(round_=round_, actor=request.user, source="测评·开启测评")
         except ValidationError as exc:
             context["refusal"] = " ".join(exc.messages)
         else:
-            messages.success(request, "测评已开启。")
+            messages.success(request, _("测评已开启。"))
             return redirect("rounds:detail", pk=round_.pk)
     return render(request, "surveys/rounds/round_confirm.html", context)
 
@@ -56,11 +57,11 @@ def round_close(request, pk):
     round_ = get_object_or_404(Round, pk=pk)
     unfinished = services.unfinished_paper_batches(round_) if round_.status == RoundStatus.OPEN else []
     form = CloseForm(request.POST if request.method == "POST" else None, unfinished=unfinished)
-    context = {"round": round_, "action": "close", "title": "结束测评", "form": form, "unfinished": unfinished}
+    context = {"round": round_, "action": "close", "title": _("结束测评"), "form": form, "unfinished": unfinished}
     if round_.status != RoundStatus.OPEN:
-        context["refusal"] = "只有进行中的测评可以结束。"
+        context["refusal"] = _("只有进行中的测评可以结束。")
     elif request.method == "POST" and form.is_valid():
-        return _start_job(request, round_, kind="round.close", label="结束并封存", handler="close_job",
+        return _start_job(request, round_, kind="round.close", label=_("结束并封存"), handler="close_job",
                           discard_reason=form.cleaned_data["reason"].strip())
     return render(request, "surveys/rounds/round_confirm.html", context)
 
@@ -72,14 +73,14 @@ def round_seal(request, pk):
     (action=recount) rebuild the tallies from the ballots first."""
     round_ = get_object_or_404(Round, pk=pk)
     if round_.status not in services.SEALABLE or ResultSnapshot.objects.filter(round=round_).exists():
-        messages.error(request, "只有已结束、尚未封存的测评可以封存。")
+        messages.error(request, _("只有已结束、尚未封存的测评可以封存。"))
         return redirect("rounds:detail", pk=round_.pk)
     if request.POST.get("action") == "recount":
         if round_.status != RoundStatus.CLOSED:
-            messages.error(request, "只有已结束、尚未发布的测评可以重新计票。")
+            messages.error(request, _("只有已结束、尚未发布的测评可以重新计票。"))
             return redirect("rounds:detail", pk=round_.pk)
-        return _start_job(request, round_, kind="round.recount", label="重新计票并封存", handler="recount_job")
-    return _start_job(request, round_, kind="round.close", label="封存", handler="close_job")
+        return _start_job(request, round_, kind="round.recount", label=_("重新计票并封存"), handler="recount_job")
+    return _start_job(request, round_, kind="round.close", label=_("封存"), handler="close_job")
 
 
 @staff_required
@@ -88,7 +89,7 @@ def round_publish(request, pk):
     sealed = ResultSnapshot.objects.filter(round=round_).exists()
     shortfall = services.publish_shortfall(round_) if round_.status == RoundStatus.CLOSED else None
     form = PublishForm(request.POST if request.method == "POST" else None, shortfall=shortfall)
-    context = {"round": round_, "action": "publish", "title": "发布结果", "form": form,
+    context = {"round": round_, "action": "publish", "title": _("发布结果"), "form": form,
                "shortfall": shortfall, "sealed": sealed}
     if request.method == "POST" and form.is_valid():
         try:
@@ -97,7 +98,7 @@ def round_publish(request, pk):
         except ValidationError as exc:
             context["refusal"] = " ".join(exc.messages)
         else:
-            messages.success(request, "结果已发布，领导可以查看。")
+            messages.success(request, _("结果已发布，领导可以查看。"))
             return redirect("rounds:detail", pk=round_.pk)
     if round_.status == RoundStatus.CLOSED:
         context["pending"] = [row for row in investigations.below_standard(round_) if row.pending]
@@ -108,7 +109,7 @@ def round_publish(request, pk):
 def round_reopen(request, pk):
     round_ = get_object_or_404(Round, pk=pk)
     form = ReopenForm(request.POST or None)
-    context = {"round": round_, "action": "reopen", "title": "重新开启测评", "form": form}
+    context = {"round": round_, "action": "reopen", "title": _("重新开启测评"), "form": form}
     if request.method == "POST" and form.is_valid():
         try:
             services.round_reopen(round_=round_, reason=form.cleaned_data["reason"],
@@ -116,7 +117,7 @@ def round_reopen(request, pk):
         except ValidationError as exc:
             context["refusal"] = " ".join(exc.messages)
         else:
-            messages.success(request, "测评已重新开启，可继续收票；再次结束时将重新封存。")
+            messages.success(request, _("测评已重新开启，可继续收票；再次结束时将重新封存。"))
             return redirect("rounds:detail", pk=round_.pk)
     return render(request, "surveys/rounds/round_confirm.html", context)
 
@@ -127,9 +128,9 @@ def round_verify(request, pk):
     round_ = get_object_or_404(Round, pk=pk)
     if request.method == "POST":
         if not ResultSnapshot.objects.filter(round=round_).exists():
-            messages.error(request, "本轮测评尚未封存。")
+            messages.error(request, _("本轮测评尚未封存。"))
             return redirect("rounds:detail", pk=round_.pk)
-        return _start_job(request, round_, kind="round.verify", label="核验封存", handler="verify_job")
+        return _start_job(request, round_, kind="round.verify", label=_("核验封存"), handler="verify_job")
     earlier = Job.objects.filter(kind="round.verify", params__round_id=round_.pk).select_related("created_by")[:10]
     return render(request, "surveys/rounds/round_verify.html", {
         "round": round_, "snapshot": ResultSnapshot.objects.filter(round=round_).defer("results", "detail", "parts").first(),

@@ -7,6 +7,7 @@ from django.db.models import Case, F, Sum, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.generic import ListView
+from django.utils.translation import gettext_lazy
 
 from accounts.roles import StaffRequiredMixin, staff_required
 from surveys.models import Item, Round, RoundStatus
@@ -22,8 +23,8 @@ from ..forms import (
     RoundUnitsForm,
 )
 
-STEPS = [("rounds:edit", "基本信息"), ("rounds:units", "参评单位"),
-         ("rounds:questionnaire", "问卷"), ("rounds:settings", "评定规则")]
+STEPS = [("rounds:edit", gettext_lazy("基本信息")), ("rounds:units", gettext_lazy("参评单位")),
+         ("rounds:questionnaire", gettext_lazy("问卷")), ("rounds:settings", gettext_lazy("评定规则"))]
 
 
 class RoundListView(StaffRequiredMixin, ListView):
@@ -53,7 +54,7 @@ def round_create(request):
     if request.method == "POST" and form.is_valid():
         round_ = services.round_create(units=[], actor=request.user, source="新建测评·基本信息",
                                        **form.cleaned_data)
-        messages.success(request, "已创建测评草稿，问卷已按标准模板预填。下一步：选择参评单位。")
+        messages.success(request, _("已创建测评草稿，问卷已按标准模板预填。下一步：选择参评单位。"))
         return redirect("rounds:units", pk=round_.pk)
     return render(request, "surveys/rounds/round_basics.html", {"form": form, "steps": STEPS, "step": 0})
 
@@ -67,7 +68,7 @@ def round_copy(request):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         round_ = services.round_copy(actor=request.user, source="复制测评", **data)
-        messages.success(request, f"已从“{data['source_round']}”复制出测评草稿，请逐步核对。")
+        messages.success(request, _("已从“%(source_round)s”复制出测评草稿，请逐步核对。") % {"source_round": data['source_round']})
         return redirect("rounds:units", pk=round_.pk)
     return render(request, "surveys/rounds/round_copy.html", {"form": form})
 
@@ -85,7 +86,7 @@ def round_edit(request, pk):
                                   **form.cleaned_data)
         except ValidationError as exc:
             return _refused(request, round_, exc)
-        messages.success(request, "已保存基本信息。")
+        messages.success(request, _("已保存基本信息。"))
         return redirect("rounds:detail" if round_.is_frozen else "rounds:units", pk=round_.pk)
     return render(request, "surveys/rounds/round_basics.html", _context(round_, 0, form=form))
 
@@ -100,7 +101,7 @@ def round_units(request, pk):
                                      actor=request.user, source="测评·参评单位")
         except ValidationError as exc:
             return _refused(request, round_, exc)
-        messages.success(request, f"已保存参评单位（{len(form.cleaned_data['chosen'])} 个）。")
+        messages.success(request, _("已保存参评单位（%(chosen)s 个）。") % {"chosen": len(form.cleaned_data['chosen'])})
         return redirect("rounds:questionnaire", pk=round_.pk)
     return render(request, "surveys/rounds/round_units.html", _context(round_, 1, form=form))
 
@@ -160,7 +161,7 @@ def round_settings(request, pk):
                                           source="测评·评定规则")
         except ValidationError as exc:
             return _refused(request, round_, exc)
-        messages.success(request, "已保存评定规则。设置完成后，可在本页开启测评。")
+        messages.success(request, _("已保存评定规则。设置完成后，可在本页开启测评。"))
         return redirect("rounds:detail", pk=round_.pk)
     return render(request, "surveys/rounds/round_settings.html", _context(round_, 3, form=form))
 

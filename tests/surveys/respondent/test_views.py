@@ -82,7 +82,7 @@ def test_submission_counts_once_and_consumes_the_code(client, setup):
     assert "您的测评票已计入" in thanks
 
     again = client.post(URL, data).content.decode()
-    assert REFUSALS["used"] in again
+    assert str(REFUSALS["used"]) in again
     assert Ballot.objects.count() == 1 and not PendingBallot.objects.exists()
     ru.refresh_from_db()
     assert ru.online_ballots == 1
@@ -92,8 +92,8 @@ def test_a_spent_code_is_refused_as_used(client, setup):
     r, code = setup["round"], setup["codes"][0]
     assert client.post(URL, post_data(r, code)).status_code == 302
     assert AccessCode.objects.get(digest=codes.digest(code)).status == CodeStatus.SPENT
-    assert REFUSALS["used"] in client.get(URL, {"code": code}).content.decode()
-    assert REFUSALS["used"] in client.post(URL, post_data(r, code)).content.decode()
+    assert str(REFUSALS["used"]) in client.get(URL, {"code": code}).content.decode()
+    assert str(REFUSALS["used"]) in client.post(URL, post_data(r, code)).content.decode()
     assert PendingBallot.objects.count() == 1
 
 
@@ -148,7 +148,7 @@ def checked(body):
 
 def assert_refused(client, r, code, reason):
     for response in (client.get(URL, {"code": code}), client.post(URL, post_data(r, code))):
-        assert REFUSALS[reason] in response.content.decode()
+        assert str(REFUSALS[reason]) in response.content.decode()
     assert not Ballot.objects.exists()
 
 
@@ -216,11 +216,11 @@ def test_the_questionnaire_names_its_unit_and_the_write_checks_the_code(client, 
     other_code = factories.access_codes(other, 1)[0]
     client.get(URL, {"code": other_code})  # this process now knows the other unit too
     body = client.post(URL, {**post_data(r, setup["codes"][1]), "unit": other.pk}).content.decode()
-    assert REFUSALS["stale"] in body
+    assert str(REFUSALS["stale"]) in body
     assert AccessCode.objects.get(digest=codes.digest(setup["codes"][1])).status == CodeStatus.UNUSED
     # An unknown code posted with a known unit is still an unknown code.
     unknown = codes.display(codes.generate())
-    assert REFUSALS["unknown"] in client.post(URL, {**post_data(r, unknown), "unit": ru.pk}).content.decode()
+    assert str(REFUSALS["unknown"]) in client.post(URL, {**post_data(r, unknown), "unit": ru.pk}).content.decode()
 
 
 def test_the_time_window_is_checked_by_the_write(client, setup):
@@ -229,7 +229,7 @@ def test_the_time_window_is_checked_by_the_write(client, setup):
     Round.objects.filter(pk=r.pk).update(closes_at=timezone.now() - timedelta(seconds=1),
                                          opens_at=timezone.now() - timedelta(days=2))
     body = client.post(URL, {**post_data(r, code), "unit": ru.pk}).content.decode()
-    assert REFUSALS["closed"] in body
+    assert str(REFUSALS["closed"]) in body
     assert not PendingBallot.objects.exists()
     assert AccessCode.objects.get(digest=codes.digest(code)).status == CodeStatus.UNUSED
 
