@@ -113,6 +113,8 @@ def test_no_sample_warning_when_the_sample_is_large_enough(client, city):
     assert "有效票 32 张" in page and 'id="sample-warning"' not in page
     client.post(f"/rounds/{r.pk}/investigations/{ru.pk}/selection/", {"findings": "问题严重", "conclusion": "serious"})
     assert "below_minimum" not in AuditEntry.objects.get(action="investigation.record").changes
+
+
 def test_the_investigation_form_shows_the_units_figures(setup, client):
     """Regression: whoever recorded a conclusion saw none of the unit's figures."""
     r, bad = setup["round"], setup["bad"]
@@ -123,4 +125,4 @@ def test_the_investigation_form_shows_the_units_figures(setup, client):
     selection = result.dimensions[ItemKind.SELECTION]
     assert scoring.percent(selection.positive) in table and selection.level.label in table
     assert scoring.percent(result.dimensions[ItemKind.CONDUCT].positive) in table
-    assert "（本次调查）" in table.split(ItemKind.CONDUCT.label)[0]  # the selection row is marked
+    assert "（本次调查）" in table.split(str(ItemKind.CONDUCT.label))[0]  # the selection row is marked
