@@ -91,7 +91,8 @@ def feedback_context(round_, *, user=None, groups=None, unit=None, published_onl
 
 def _results_sheet(wb, ctx, result, footer):
     members = ctx.group_members(result)
-    scored, weighted = ctx.round.scale_def.scored, ctx.round.use_weights
+    # The rules as sealed (a closed round's row could be edited since; the seal could not).
+    scored, weighted = ctx.results.scale.scored, ctx.results.rules.use_weights
     columns = [
         Column(_("测评维度"), width=30), Column(_("作答数"), "int"), Column(_("有效票"), "int"),
         *([Column(_("有效样本量"), "decimal")] if weighted else []),

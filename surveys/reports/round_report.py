@@ -36,13 +36,15 @@ WEIGHTED_NOTE = (
 )
 
 
-def minimum_remark(round_, d, short=""):
-    """The remark on a rating below the minimum sample, or "" (no valid answers is 无数据)."""
+def minimum_remark(rules, d, short=""):
+    """The remark on a rating below the minimum sample, or "" (no valid answers is 无数据).
+
+    `rules`: the round whose policy applied (`RoundResults.rules`: as sealed when sealed)."""
     if not d.below_minimum:
         return ""
     if d.weighted:
-        return _("%(short)s有效样本量 %(effective)s，少于 %(minimum)s，评定仅供参考") % {"short": short, "effective": scoring.decimal(d.effective), "minimum": round_.min_valid_answers}
-    return _("%(short)s有效票 %(valid)s，少于 %(minimum)s，评定仅供参考") % {"short": short, "valid": d.valid, "minimum": round_.min_valid_answers}
+        return _("%(short)s有效样本量 %(effective)s，少于 %(minimum)s，评定仅供参考") % {"short": short, "effective": scoring.decimal(d.effective), "minimum": rules.min_valid_answers}
+    return _("%(short)s有效票 %(valid)s，少于 %(minimum)s，评定仅供参考") % {"short": short, "valid": d.valid, "minimum": rules.min_valid_answers}
 SHEETS = [gettext_lazy("说明"), gettext_lazy("汇总"), *(k.label for k in HEADLINE_KINDS), gettext_lazy("指标明细"), gettext_lazy("分类统计"), gettext_lazy("意见建议"), gettext_lazy("回收情况")]
 
 
@@ -117,8 +119,9 @@ def _notes(wb, round_, *, user, groups, now, results):
                 footer=(round_.name, seal_footer(results)))
 
 
-def _summary(wb, round_, results, footer):
-    scored = round_.scale_def.scored
+def _summary(wb, results, footer):
+    # Rules, scale and weights as the results were rated: sealed values for a sealed round.
+    scored = results.scale.scored
     columns = [*UNIT_COLUMNS, Column(_("网上票数"), "int"), Column(_("纸质票数"), "int"), Column(_("合计票数"), "int")]
     for kind in HEADLINE_KINDS:
         short = DIMENSION_SHORT[kind]
@@ -152,19 +155,20 @@ def _summary(wb, round_, results, footer):
                 *([score(d.score) if d.valid else None] if scored else []),
                 rate(low), rate(high), level(d.level), r.ranks.get(kind),
             ]
-            if remark := minimum_remark(round_, d, DIMENSION_SHORT[kind]):
+            if remark := minimum_remark(results.rules, d, DIMENSION_SHORT[kind]):
                 remarks.append(remark)
         row += [level(r.level), level(r.final), r.ranks.get("overall"), "；".join(remarks)]
         rows.append(row)
     write_table(wb, _("汇总"), columns, rows, footer=footer, key_columns=UNIT_KEY_COLUMNS)
 
 
-def _dimension(wb, round_, results, kind, footer):
-    scale = round_.scale_def
+def _dimension(wb, results, kind, footer):
+    scale = results.scale
+    weighted = results.rules.use_weights
     has_unknown = any(o.grade is Grade.UNKNOWN for o in scale.options)
     columns = [*UNIT_COLUMNS, *(Column(o.label, "int") for o in scale.options)]
     columns += [Column(_("作答数"), "int"), Column(_("有效票"), "int")]
-    if round_.use_weights:
+    if weighted:
         columns.append(Column(_("有效样本量"), "decimal"))
     columns += [Column(_("满意率"), "percent"), Column(_("基本满意率"), "percent"), Column(_("不满意率"), "percent")]
     if has_unknown:
@@ -189,7 +193,7 @@ def _dimension(wb, round_, results, kind, footer):
         low, high = d.interval or (None, None)
         row = [*unit_cells(r.round_unit), *(d.counts.get(o.value, 0) for o in scale.options)]
         row += [d.answered, d.valid]
-        if round_.use_weights:
+        if weighted:
             row.append(score(d.effective) if d.valid else None)
         row += [rate(x) if d.valid else None for x in (d.satisfied, d.basic, d.dissatisfied)]
         if has_unknown:
@@ -207,11 +211,11 @@ def _dimension(wb, round_, results, kind, footer):
         rows.append(row)
     # Weighted rates beside raw counts: say so under the table, where the reader divides.
     write_table(wb, kind.label, columns, rows, footer=footer, key_columns=UNIT_KEY_COLUMNS,
-                note=WEIGHTED_NOTE if round_.use_weights else None)
+                note=WEIGHTED_NOTE if weighted else None)
 
 
-def _items(wb, round_, round_units, detail, footer):
-    scale = round_.scale_def
+def _items(wb, results, round_units, detail, footer):
+    scale = results.scale
     kinds = dict(ItemKind.choices)
     columns = [
         *UNIT_COLUMNS, Column(_("题号"), "int"), Column(_("题目"), width=40, wrap=True), Column(_("类型")),
@@ -231,23 +235,18 @@ def _items(wb, round_, round_units, detail, footer):
     write_table(wb, _("指标明细"), columns, rows, footer=footer, key_columns=UNIT_KEY_COLUMNS, bulk=True)
 
 
-def _categories(wb, round_, round_units, detail, footer):
+def _categories(wb, results, round_units, detail, footer):
     """分类统计: each unit's categories, and the whole round's, with the round's pattern.
 
     The 全部单位合计 rows are over every unit of the round whatever the reader's scope, and
     every table merges the cells `round_suppression` merges: so no subtraction between this
     sheet, the unit pages and the files of other scopes singles out a small category.
     """
-    scale = round_.scale_def
-    policy = round_.policy()
-    labels = {
-        rc.category_id: rc.category.name
-        for rc in round_.round_categories.select_related("category").order_by("category__order")
-    }
+    round_, scale, policy, labels = results.round, results.scale, results.policy, results.labels
     headline = [i for i in detail.items if i.kind in HEADLINE_KINDS]
     everyone = list(round_.round_units.values_list("pk", flat=True))
     totals = category_totals(round_, everyone, [i.pk for i in headline])
-    pattern = round_suppression(round_)
+    pattern = round_suppression(round_, source=results.source)
     columns = [
         *UNIT_COLUMNS, Column(_("测评维度")), Column(_("参评人员类别"), width=28),
         Column(_("作答数"), "int"), Column(_("满意率"), "percent"), Column(_("基本满意率"), "percent"),
@@ -330,10 +329,10 @@ def build_round_report(round_, out, *, user=None, groups=None, now=None, progres
     wb = new_workbook()
     steps = [
         (_("说明"), lambda: _notes(wb, round_, user=user, groups=groups, now=now, results=results)),
-        (_("汇总"), lambda: _summary(wb, round_, results, footer)),
-        *((kind.label, lambda kind=kind: _dimension(wb, round_, results, kind, footer)) for kind in HEADLINE_KINDS),
-        (_("指标明细"), lambda: _items(wb, round_, round_units, detail, footer)),
-        (_("分类统计"), lambda: _categories(wb, round_, round_units, detail, footer)),
+        (_("汇总"), lambda: _summary(wb, results, footer)),
+        *((kind.label, lambda kind=kind: _dimension(wb, results, kind, footer)) for kind in HEADLINE_KINDS),
+        (_("指标明细"), lambda: _items(wb, results, round_units, detail, footer)),
+        (_("分类统计"), lambda: _categories(wb, results, round_units, detail, footer)),
         (_("意见建议"), lambda: _opinions(wb, round_units, footer)),
         (_("回收情况"), lambda: _turnout(wb, round_units, footer)),
     ]

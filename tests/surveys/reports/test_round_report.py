@@ -288,3 +288,34 @@ def test_the_year_reads_as_a_year_not_a_thousands_number(data):
     year = next(row[1] for row in wb["说明"].iter_rows(min_row=3) if row[0].value == "年度")
     assert year.value == data["round"].year and isinstance(year.value, int)
     assert year.number_format == "0"
+
+
+def test_a_sealed_round_is_reported_by_its_sealed_rules_not_its_row_edited_since(db):
+    """Issue 15: the report read the scale, weighting and minimum from the round's row. A row
+    edited after the seal (the seal notices it; the report must not follow it) now changes
+    nothing in the file: every sheet uses the rules the results were sealed with."""
+    from surveys.models import RespondentCategory, Round, RoundCategory
+
+    crowd, cadres = RespondentCategory.objects.get(name="群众"), RespondentCategory.objects.get(name="领导干部")
+    unit = factories.unit()
+    r = factories.round_([unit], use_weights=True, categories=[(crowd, 3), (cadres, 1)])
+    ru = r.round_units.get()
+    factories.ballots(ru, [1] * 9 + [3], category_=crowd)
+    factories.ballots(ru, [1] * 5 + [3] * 5, category_=cadres)
+    r = factories.close(r)
+    [sealed] = round_results(r).units
+    before = build(r)
+
+    Round.objects.filter(pk=r.pk).update(use_weights=False, min_valid_answers=999, positive_threshold=95)
+    RoundCategory.objects.filter(round=r, category=crowd).update(weight=1)
+    r.refresh_from_db()
+    after = build(r)
+
+    d = sealed.dimensions[ItemKind.SELECTION]
+    headers, rows = table(after["汇总"])
+    assert rows[0][headers["选拔任用满意+基本满意"]] == exactly(d.positive)
+    assert "少于 999" not in str(rows[0])
+    dim_headers, _ = table(after[ItemKind.SELECTION.label])
+    assert "有效样本量" in dim_headers  # still reported as the weighted round it was sealed as
+    for name in ("汇总", ItemKind.SELECTION.label, "分类统计"):
+        assert list(after[name].iter_rows(values_only=True)) == list(before[name].iter_rows(values_only=True)), name
