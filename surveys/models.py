@@ -400,6 +400,10 @@ class ResultSnapshot(models.Model):
     results = models.JSONField(_("结果快照"))
     # Per unit, the counts of every other rated item (read by the unit page and the files).
     detail = models.JSONField(_("分项指标快照"))
+    # Per group, what the city trends show (units, ballots, pooled counts, units reaching each
+    # goal), derived from `results` at the seal and checked against it by verify_round
+    # (surveys/snapshots.py, `figures`). None on a snapshot sealed before it existed.
+    figures = models.JSONField(_("历年走势摘要"), null=True, blank=True)
     parts = models.JSONField(_("分项摘要"))
     mac = models.CharField(_("封存签名"), max_length=64)
     sealed_at = models.DateTimeField(_("封存时间"), default=timezone.now)

@@ -196,11 +196,10 @@ class DimensionResult:
 
     def __init__(self, *, counts, answered, valid, level, below_minimum, weighted, effective=0,
                  by_category=None, tally=None, **shares):
-        unknown = set(shares) - set(_SHARES)
-        if unknown:
-            raise TypeError(f"unexpected fields {sorted(unknown)}")
-        if tally is None and set(shares) != set(_SHARES):
-            raise TypeError("give the tally or every share")
+        if shares or tally is None:  # weighted: every share given, made already
+            if set(shares) != set(_SHARES):
+                raise TypeError(f"give the tally or every share of {_SHARES}, not {sorted(shares)}")
+            self.__dict__.update(shares)  # overrides the lazy properties below
         self.counts = counts
         self.answered = answered
         self.valid = valid
@@ -210,7 +209,6 @@ class DimensionResult:
         self.effective = effective
         self.by_category = {} if by_category is None else by_category
         self._tally = tally  # (satisfied, basic, dissatisfied, unknown, points, scored)
-        self.__dict__.update(shares)  # overrides the lazy properties below
 
     @cached_property
     def satisfied(self):
@@ -448,6 +446,19 @@ def _rate_weighted(counts, tally, by_category, grading, policy):
         level=level,
         effective=effective,
     )
+
+
+# The policy's goals, "两年两提高，五年大提升": positive >= 80% within two years, >= 90% within
+# five, each with more satisfied than dissatisfied answers (labels: surveys/results/dashboards.py).
+GOALS = (Fraction(80, 100), Fraction(90, 100))
+
+
+def reaches_goal(dimension, goal):
+    """Whether one dimension meets a goal: positive >= goal and satisfied > dissatisfied.
+
+    It reads like the satisfied-unit rule with another line and compares exactly as `rate`
+    does; a rate printed 80.0% may still fall short."""
+    return bool(dimension.valid) and dimension.ahead and dimension.reaches(goal)
 
 
 def overall_level(levels):

@@ -13,7 +13,7 @@ from units.models import unit_order
 from . import breakdowns, scoring, snapshots
 from .models import (
     HEADLINE_KINDS, AccessCode, Ballot, CodeBatch, CodeStatus, Investigation, Item, ResultSnapshot,
-    Round, RoundCategory, RoundStatus, RoundUnit, Tally,
+    Round, RoundCategory, RoundStatus, RoundUnit, Tally, fingerprint,
 )
 
 
@@ -152,6 +152,23 @@ class _Live:
 _UNREAD = object()
 
 
+def rounds_figures(rounds):
+    """{round id: (snapshots.Figures, fingerprint, publish reason)} of closed or published
+    rounds, in one query; None when any of `rounds` has no stored figures (then the caller
+    rates the sealed results instead)."""
+    if any(r.status not in (RoundStatus.CLOSED, RoundStatus.PUBLISHED) for r in rounds):
+        return None
+    rows = ResultSnapshot.objects.filter(round__in=[r.pk for r in rounds], figures__isnull=False).values_list(
+        "round_id", "figures", "mac", "publish_reason")
+    found = {round_id: (data, mac, reason) for round_id, data, mac, reason in rows}
+    if len(found) != len(rounds):
+        return None
+    return {
+        r.pk: (snapshots.read_figures(found[r.pk][0], r), fingerprint(found[r.pk][1]), found[r.pk][2])
+        for r in rounds
+    }
+
+
 def results_source(round_, *, snapshot=_UNREAD, groups=None):
     """Where a round's results come from: the sealed snapshot of a closed or published round,
     else (an open round, or one closed but not sealed) the tallies.
@@ -288,7 +305,7 @@ def item_results(round_, round_units, *, source=None):
     results, by_category = {}, {}
     for ru in round_units:
         for item in items:
-            cells = {cat: dict(options) for cat, options in counts.get((ru.pk, item.pk), {}).items()}
+            cells = counts.get((ru.pk, item.pk), {})  # read, never changed: no copy
             by_category[(ru.pk, item.pk)] = cells
             results[(ru.pk, item.pk)] = scoring.rate(None, scale, policy, by_category=cells)
     return ItemResults(items=items, results=results, by_category=by_category)
@@ -493,6 +510,16 @@ class Shortfall:
             more = f"等 {len(self.empty)} 个单位" if len(self.empty) > 5 else ""
             parts.append(f"{shown}{more}没有有效数据")
         return "；".join(parts)
+
+
+def figures_shortfall(figures, *, min_turnout=None):
+    """`data_shortfall` of a whole round from its stored figures (`snapshots.Figures`)."""
+    return Shortfall(
+        ballots=sum(g["ballots"] for g in figures.groups),
+        planned=sum(g["planned"] for g in figures.groups),
+        empty=[name for g in figures.groups for name in g["empty"]],
+        min_turnout=settings.SURVEY_PUBLISH_MIN_TURNOUT if min_turnout is None else min_turnout,
+    )
 
 
 def data_shortfall(results, *, min_turnout=None):

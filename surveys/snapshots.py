@@ -28,6 +28,7 @@ from fractions import Fraction
 
 from units.models import Unit, UnitGroup, unit_sort_key
 
+from . import scoring
 from .models import HEADLINE_KINDS, Item, ItemKind, Round, RoundUnit
 from .scales import SCALES
 
@@ -169,7 +170,11 @@ def read(snapshot, round_, *, groups=None):
     `groups` (UnitGroups, matched by id with the groups as at close) keeps only their units:
     a leader's scope, or one unit's group for its trend.
     """
-    data = snapshot.results
+    return from_results(snapshot.results, round_, snapshot=snapshot, groups=groups)
+
+
+def from_results(data, round_, *, snapshot=None, groups=None):
+    """`Sealed` from the `results` JSON itself (see `read`)."""
     allowed = None if groups is None else {g.pk for g in groups}
     made, round_units, counts = {}, [], {}
     for u in data["units"]:
@@ -202,3 +207,116 @@ def read(snapshot, round_, *, groups=None):
 def rated_items(items):
     """Items answered on the scale, in questionnaire order."""
     return [i for i in items if i.kind != ItemKind.OPINION]
+
+
+# --- figures: what the city trends show, per group, derived from `results` at the seal ------
+#
+# The trends page shows every published round at once, for the whole city or a leader's
+# groups: units, ballots against the plan, the pooled rates, the units reaching each goal,
+# the units without data. Rating every unit of ten rounds on each view costs more than the
+# page may take, so the seal also stores these per group (`ResultSnapshot.figures`), a pure
+# function of `results`: a scope sums its groups. It is not part of the signature; like the
+# results it is checked by `verify_round`, which computes it again from the sealed results
+# and reports any difference.
+#
+#     {"format": 1, "items": {kind: item id}, "policy": …, "categories": … (as in results),
+#      "groups": [{"id", "units", "ballots", "planned",
+#                  "empty": [names of units without valid answers, in page order],
+#                  "counts": {item id: {category id: {option: n}}},   headline items, summed
+#                  "reaching": {kind or "both": {goal "p/q": units}}}]}   in page order
+
+FIGURES_FORMAT = 1
+
+
+def figures(results):
+    """The per-group figures of a round's sealed `results` (pure: the same results, the same
+    figures; `sha(figures(results))` is what verification compares)."""
+    sealed = from_results(results, Round(pk=results["round"]))
+    items = {i.kind: i for i in sealed.items if i.kind in HEADLINE_KINDS}
+    policy, scale = sealed.policy, sealed.scale
+    counts = sealed.counts([ru.pk for ru in sealed.round_units], [i.pk for i in items.values()])
+    goals = [str(goal) for goal in scoring.GOALS]
+    groups = {}
+    for ru in sealed.round_units:
+        g = groups.get(ru.unit.group.pk)
+        if g is None:
+            g = groups[ru.unit.group.pk] = {
+                "id": ru.unit.group.pk, "units": 0, "ballots": 0, "planned": 0, "empty": [], "counts": {},
+                "reaching": {key: dict.fromkeys(goals, 0) for key in (*HEADLINE_KINDS, "both")},
+            }
+        g["units"] += 1
+        g["ballots"] += ru.online_ballots + ru.paper_ballots
+        g["planned"] += ru.planned_sample
+        dimensions = {}
+        for kind in HEADLINE_KINDS:
+            item = items.get(kind)
+            by_category = counts.get((ru.pk, item.pk), {}) if item else {}
+            dimensions[kind] = scoring.rate(None, scale, policy, by_category=dict(by_category))
+            for category, options in by_category.items():
+                cell = g["counts"].setdefault(str(item.pk), {}).setdefault(str(category), {})
+                for option, n in options.items():
+                    cell[str(option)] = cell.get(str(option), 0) + n
+        if scoring.overall_level(d.level for d in dimensions.values()) is scoring.Level.NO_DATA:
+            g["empty"].append(ru.unit.name)
+        for goal, key in zip(scoring.GOALS, goals):
+            met = [scoring.reaches_goal(dimensions[kind], goal) for kind in HEADLINE_KINDS]
+            for kind, hit in zip(HEADLINE_KINDS, met):
+                g["reaching"][kind][key] += hit
+            g["reaching"]["both"][key] += all(met)
+    return {
+        "format": FIGURES_FORMAT,
+        "items": {str(kind): item.pk for kind, item in items.items()},
+        "policy": results["policy"], "categories": results["categories"],
+        "groups": list(groups.values()),
+    }
+
+
+@dataclass
+class Figures:
+    """A round's stored figures read back for a scope: what `dashboards.city_trends` shows,
+    with the rules as sealed (the attributes `selectors.round_rules` and the trends read)."""
+
+    round: Round
+    rules: Round  # an unsaved Round carrying the sealed policy fields
+    labels: dict  # category id -> name as at close
+    weights: dict  # category id -> Fraction
+    items: dict  # ItemKind -> item id
+    groups: list  # the stored group entries, in page order
+
+    @property
+    def policy(self):
+        return self.rules.policy(self.weights if self.rules.use_weights else None)
+
+    @property
+    def scale(self):
+        return SCALES[self.rules.scale]
+
+    def scope(self, groups=None):
+        """The group entries of `groups` (UnitGroups; None: all), in page order."""
+        if groups is None:
+            return self.groups
+        allowed = {g.pk for g in groups}
+        return [g for g in self.groups if g["id"] in allowed]
+
+    def counts(self, entries):
+        """{item id: {category id: {option: n}}} summed over group entries, as ints."""
+        totals = {}
+        for entry in entries:
+            for item, by_cat in entry["counts"].items():
+                into = totals.setdefault(int(item), {})
+                for category, options in by_cat.items():
+                    cell = into.setdefault(int(category), {})
+                    for option, n in options.items():
+                        cell[int(option)] = cell.get(int(option), 0) + n
+        return totals
+
+
+def read_figures(data, round_):
+    """`Figures` from a snapshot's stored `figures`."""
+    return Figures(
+        round=round_, rules=Round(pk=round_.pk, **data["policy"]),
+        labels={c["id"]: c["name"] for c in data["categories"]},
+        weights={c["id"]: Fraction(c["weight"]) for c in data["categories"]},
+        items={ItemKind(kind): pk for kind, pk in data["items"].items()},
+        groups=data["groups"],
+    )

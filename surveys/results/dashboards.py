@@ -29,16 +29,15 @@ from surveys.models import (
 )
 from surveys.scales import Grade
 from surveys.selectors import (
-    data_shortfall, item_results, round_results, round_rules, round_suppression, round_turnout,
-    rounds_results,
+    data_shortfall, figures_shortfall, item_results, round_results, round_rules, round_suppression,
+    round_turnout, rounds_figures, rounds_results,
 )
 from units.models import UnitKind
 
-# The policy's goals, "两年两提高，五年大提升": positive >= 80% within two years, >= 90% within
-# five, each with more satisfied than dissatisfied answers.
+# The policy's goals (`scoring.GOALS`) with their names.
 GOALS = (
-    (Fraction(80, 100), gettext_lazy("两年目标 80%")),
-    (Fraction(90, 100), gettext_lazy("五年目标 90%")),
+    (scoring.GOALS[0], gettext_lazy("两年目标 80%")),
+    (scoring.GOALS[1], gettext_lazy("五年目标 90%")),
 )
 FINAL_ORDER = (
     scoring.FinalClass.SATISFIED,
@@ -125,15 +124,6 @@ def rules_by_round(points):
 def dimension_rows(dimensions):
     """[(label, DimensionResult, Percents)] of the headline dimensions, in policy order."""
     return [(kind.label, dimensions[kind], Percents(dimensions[kind])) for kind in HEADLINE_KINDS if kind in dimensions]
-
-
-def reaches_goal(dimension, goal):
-    """Whether one dimension meets a policy goal: positive >= goal and satisfied > dissatisfied.
-
-    The goal reads like the satisfied-unit rule with another line, so it compares the same
-    exact fractions `scoring.rate` returned; a rate printed 80.0% may still fall short.
-    """
-    return bool(dimension.valid) and dimension.ahead and dimension.reaches(goal)
 
 
 # --- results of finished rounds ------------------------------------------------------------
@@ -234,7 +224,7 @@ class Overview:
     def city_rows(self):
         """[(label, pooled result, Percents, [(goal label, reached)])] per headline dimension."""
         return [
-            (label, d, p, [(goal_label, reaches_goal(d, goal)) for goal, goal_label in GOALS])
+            (label, d, p, [(goal_label, scoring.reaches_goal(d, goal)) for goal, goal_label in GOALS])
             for label, d, p in dimension_rows(self.city)
         ]
 
@@ -620,15 +610,12 @@ def trend_rules(results):
     }
 
 
-def city_trends(rounds, *, groups):
-    """The city (or the user's groups) round after round, oldest first, with the snapshots of
-    every round read in a constant number of queries.
+def _goal_counts():
+    return {kind: dict.fromkeys((goal for goal, _ in GOALS), 0) for kind in (*HEADLINE_KINDS, "both")}
 
-    Rounds whose rules differ from the latest round's carry a note saying how; rounds whose
-    data fall short (turnout below SURVEY_PUBLISH_MIN_TURNOUT of the plan, or units without
-    data, judged on the whole round) carry the shortfall and the reason they were published.
-    """
-    rounds = list(rounds.order_by("opens_at", "id"))
+
+def _rated_points(rounds, *, groups):
+    """[CityPoint] by rating every unit of every round (rounds sealed without figures)."""
     rated = rounds_results(rounds, ranked=False)  # the trends show no rank
     points = []
     for r in rounds:
@@ -636,10 +623,10 @@ def city_trends(rounds, *, groups):
         results = whole.limited(groups)
         if not results.units:
             continue
-        reaching = {kind: dict.fromkeys((goal for goal, _ in GOALS), 0) for kind in (*HEADLINE_KINDS, "both")}
+        reaching = _goal_counts()
         for u in results.units:
             for goal, _label in GOALS:
-                met = [reaches_goal(u.dimensions[kind], goal) for kind in HEADLINE_KINDS]
+                met = [scoring.reaches_goal(u.dimensions[kind], goal) for kind in HEADLINE_KINDS]
                 for kind, hit in zip(HEADLINE_KINDS, met):
                     reaching[kind][goal] += hit
                 reaching["both"][goal] += all(met)
@@ -657,6 +644,54 @@ def city_trends(rounds, *, groups):
                 fingerprint=whole.fingerprint,
             )
         )
+    return points
+
+
+def _figures_point(r, figures, fingerprint, publish_reason, *, groups):
+    """One CityPoint from a round's stored figures (`snapshots.Figures`), or None when the
+    scope holds none of its groups. The same point `_rated_points` makes (tested)."""
+    entries = figures.scope(groups)
+    if not entries:
+        return None
+    totals = figures.counts(entries)
+    city = {
+        kind: scoring.rate(None, figures.scale, figures.policy,
+                           by_category={c: dict(o) for c, o in totals.get(item, {}).items()})
+        for kind, item in figures.items.items()
+    }
+    reaching = _goal_counts()
+    for key, by_goal in reaching.items():
+        for goal in by_goal:
+            by_goal[goal] = sum(e["reaching"][str(key)][str(goal)] for e in entries)
+    shortfall = figures_shortfall(figures)
+    return CityPoint(
+        round=r,
+        units=sum(e["units"] for e in entries),
+        city={kind: city[kind] for kind in HEADLINE_KINDS if kind in city},
+        reaching=reaching,
+        rules=trend_rules(figures),
+        policy_rules=round_rules(r, source=figures),
+        shortfall=shortfall if shortfall.flagged else None,
+        publish_reason=publish_reason,
+        fingerprint=fingerprint,
+    )
+
+
+def city_trends(rounds, *, groups):
+    """The city (or the user's groups) round after round, oldest first, in a constant number
+    of queries: from each seal's stored figures (`snapshots.figures`: a few rows of sums per
+    group) when every round has them, else by rating every round's sealed results.
+
+    Rounds whose rules differ from the latest round's carry a note saying how; rounds whose
+    data fall short (turnout below SURVEY_PUBLISH_MIN_TURNOUT of the plan, or units without
+    data, judged on the whole round) carry the shortfall and the reason they were published.
+    """
+    rounds = list(rounds.order_by("opens_at", "id"))
+    stored = rounds_figures(rounds)
+    if stored is not None:
+        points = [p for p in (_figures_point(r, *stored[r.pk], groups=groups) for r in rounds) if p]
+    else:
+        points = _rated_points(rounds, groups=groups)
     if points:
         latest = points[-1].rules
         for point in points:

@@ -341,10 +341,17 @@ def record_findings(snapshot, round_):
         findings.append(_("封存记录不属于本轮测评"))
     if round_.seal_digest != snapshot.mac:
         findings.append(_("测评轮次上记录的封存签名与封存记录不一致"))
-    if snapshots.sha(snapshot.results) != parts.get("results"):
+    results_intact = snapshots.sha(snapshot.results) == parts.get("results")
+    if not results_intact:
         findings.append(_("结果快照被修改（页面和报表读取的数字与封存时不同）"))
     if snapshots.sha(snapshot.detail) != parts.get("detail"):
         findings.append(_("分项指标快照被修改"))
+    # The trends read `figures`, derived from the sealed results: computed again from them
+    # (when the results themselves were changed, that is the finding already).
+    if results_intact and (
+        snapshot.figures is None or snapshots.sha(snapshot.figures) != snapshots.sha(snapshots.figures(snapshot.results))
+    ):
+        findings.append(_("历年走势摘要与结果快照不一致（历年走势页读取的数字被修改）"))
     return findings
 
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -29,6 +28,7 @@ from surveys.models import (
     RoundStatus,
     RoundUnit,
 )
+from surveys import snapshots
 from surveys.questionnaire import HEADLINE_ITEMS, OPINION_ITEM, STANDARD_SUB_ITEMS
 from surveys.selectors import data_shortfall, round_results
 
@@ -345,12 +345,13 @@ def round_seal(*, round_, actor, source="", progress=None):
             code="tally_mismatch",
         )
     results, detail, parts, mac = sealing.seal_contents(state)
+    figures = snapshots.figures(results)  # what the trends read: derived, checked by verify
     with transaction.atomic():
         round_ = Round.objects.select_for_update().get(pk=round_.pk)
         if round_.status not in SEALABLE or ResultSnapshot.objects.filter(round=round_).exists():
             raise ValidationError(_("封存期间测评状态有变化，请重试。"), code="moved")
         snapshot = ResultSnapshot.objects.create(
-            round=round_, results=results, detail=detail, parts=parts, mac=mac,
+            round=round_, results=results, detail=detail, figures=figures, parts=parts, mac=mac,
             sealed_by=actor if getattr(actor, "pk", None) else None,
         )
         round_.seal_digest = mac

@@ -162,10 +162,10 @@ def test_reaching_a_goal_is_decided_on_exact_fractions():
     short = scoring.rate({1: 5000, 2: 2999, 3: 2001}, scale, policy)  # 79.99%, prints 79.9%
     tied = scoring.rate({1: 4, 2: 12, 3: 4}, scale, policy)  # 80%, satisfied not above dissatisfied
     goal = dashboards.GOALS[0][0]
-    assert dashboards.reaches_goal(just, goal)
-    assert scoring.percent(short.positive) == "79.9%" and not dashboards.reaches_goal(short, goal)
-    assert not dashboards.reaches_goal(tied, goal)
-    assert not dashboards.reaches_goal(scoring.rate({}, scale, policy), goal)
+    assert scoring.reaches_goal(just, goal)
+    assert scoring.percent(short.positive) == "79.9%" and not scoring.reaches_goal(short, goal)
+    assert not scoring.reaches_goal(tied, goal)
+    assert not scoring.reaches_goal(scoring.rate({}, scale, policy), goal)
 
 
 def test_city_trends_count_units_at_each_goal_and_respect_the_scope(data):
@@ -173,7 +173,7 @@ def test_city_trends_count_units_at_each_goal_and_respect_the_scope(data):
     points = dashboards.city_trends(Round.objects.published(), groups=None)
     assert [p.round for p in points] == [r]
     results = round_results(r)
-    expected = sum(dashboards.reaches_goal(u.dimensions[SELECTION], Fraction(4, 5)) for u in results.units)
+    expected = sum(scoring.reaches_goal(u.dimensions[SELECTION], Fraction(4, 5)) for u in results.units)
     assert points[0].reaching[SELECTION][Fraction(4, 5)] == expected == 4  # 主城1区, 远郊1区 (8 of 10), both departments
     assert points[0].reaching[SELECTION][Fraction(9, 10)] == 3  # 主城1区 (14 of 15), the departments
     main = data["groups"][0]

@@ -46,7 +46,7 @@ def test_trends_cost_the_same_queries_at_2_and_6_rounds(client, django_assert_ma
         assert len(points) == total and all(p.fingerprint for p in points)
         counts[total] = (len(view), len(read))
     assert counts[2] == counts[6], counts
-    assert counts[6][1] <= 3  # the rounds, their snapshots, their investigations
+    assert counts[6][1] <= 2  # the rounds, their snapshots' figures
 
 
 def test_rounds_with_other_rules_or_too_little_data_are_marked(client):
@@ -88,3 +88,74 @@ def test_the_dashboards_print_the_seal_fingerprint(client):
     unsealed = factories.round_(units, year=2030)
     Round.objects.filter(pk=unsealed.pk).update(status=RoundStatus.PUBLISHED)
     assert "本轮尚未封存" in client.get(reverse("dashboards:round", args=[unsealed.pk])).content.decode()
+
+
+def _trend_rounds():
+    """Published rounds of every kind the trends mark: plain, other rules, too little data
+    (units without ballots), weighted by category; over two groups of units."""
+    from surveys.models import RespondentCategory
+
+    north, south = factories.group("北片"), factories.group("南片")
+    units = [factories.unit(group_=north) for _ in range(3)] + [factories.unit(group_=south) for _ in range(2)]
+    staff = factories.staff()
+    sealed_rounds(units, 1, start_year=2020)
+    sealed_rounds(units, 1, start_year=2021, positive_threshold=85, basic_threshold=75)
+    thin = factories.round_(units, year=2022, planned=100)
+    factories.ballots(thin.round_units.first(), [1, 1, 2])
+    round_close(round_=thin, actor=staff)
+    round_publish(round_=thin, actor=staff, reason="样本不足仍须公布")
+    crowd, cadres = RespondentCategory.objects.get(name="群众"), RespondentCategory.objects.get(name="领导干部")
+    weighted = factories.round_(units, year=2023, planned=4, use_weights=True, categories=[(crowd, 3), (cadres, 1)])
+    for i, ru in enumerate(weighted.round_units.all()):
+        factories.ballots(ru, [1, 1, 3][: 1 + i % 3], category_=crowd)
+        factories.ballots(ru, [3, 2, 1, 4][: 2 + i % 3], category_=cadres)
+    round_close(round_=weighted, actor=staff)
+    round_publish(round_=weighted, actor=staff)
+    for year, r in ((2022, thin), (2023, weighted)):
+        Round.objects.filter(pk=r.pk).update(opens_at=r.opens_at.replace(year=year),
+                                             closes_at=r.closes_at.replace(year=year))
+    return north, south
+
+
+def test_stored_figures_give_the_trends_that_rating_every_unit_gives():
+    """Issue 15: the trends read each seal's per-group figures (a few sums) instead of rating
+    every unit of every round. Same points, whole city and each scope, every kind of round."""
+    from surveys.models import ResultSnapshot
+
+    north, south = _trend_rounds()
+    published = Round.objects.published()
+    scopes = {"city": None, "north": [north], "south": [south], "both": [north, south]}
+    with CaptureQueriesContext(connection) as fast_queries:
+        fast = {name: dashboards.city_trends(published, groups=groups) for name, groups in scopes.items()}
+    assert not any("investigation" in q["sql"] for q in fast_queries.captured_queries)  # no unit rated
+
+    ResultSnapshot.objects.update(figures=None)  # as sealed before figures existed
+    with CaptureQueriesContext(connection) as slow_queries:
+        slow = {name: dashboards.city_trends(published, groups=groups) for name, groups in scopes.items()}
+    assert any("investigation" in q["sql"] for q in slow_queries.captured_queries)
+
+    assert [len(fast[name]) for name in scopes] == [4, 4, 4, 4]
+    for name in scopes:
+        assert fast[name] == slow[name], name
+    thin = fast["city"][2]
+    assert thin.shortfall and len(thin.shortfall.empty) == 4 and thin.publish_reason == "样本不足仍须公布"
+    assert fast["north"][0].units == 3 and fast["south"][0].units == 2
+    assert fast["city"][3].city[next(iter(fast["city"][3].city))].weighted
+
+
+def test_the_migration_fills_the_figures_of_rounds_sealed_before():
+    import importlib
+
+    from django.apps import apps
+
+    from surveys import snapshots
+    from surveys.models import ResultSnapshot
+
+    _trend_rounds()
+    stored = {s.pk: s.figures for s in ResultSnapshot.objects.all()}
+    ResultSnapshot.objects.update(figures=None)
+    migration = importlib.import_module("surveys.migrations.0007_result_snapshot_figures")
+    migration.fill_figures(apps, None)
+    for snapshot in ResultSnapshot.objects.all():
+        assert snapshot.figures == stored[snapshot.pk]
+        assert snapshots.sha(snapshot.figures) == snapshots.sha(snapshots.figures(snapshot.results))

@@ -169,6 +169,25 @@ def test_an_edited_snapshot_is_reported(closed):
     assert findings(r) == ["结果快照被修改（页面和报表读取的数字与封存时不同）"]
 
 
+def test_edited_trend_figures_are_reported_and_block_publishing(closed, staff):
+    """The attack: the trends page reads the per-group figures stored beside the seal; raise
+    a group's count of units reaching the 80% goal there and the city trend improves. The
+    figures are derived from the sealed results, so verification computes them again."""
+    from surveys.rounds.services import round_publish
+
+    r, *_ = closed
+    snapshot = r.snapshot
+    group = snapshot.figures["groups"][0]
+    group["reaching"]["both"]["4/5"] += 1
+    snapshot.save()
+    assert findings(r) == ["历年走势摘要与结果快照不一致（历年走势页读取的数字被修改）"]
+    with pytest.raises(ValidationError, match="历年走势摘要"):
+        round_publish(round_=r, actor=staff)
+    snapshot.figures = None  # removed: the trends would rate the results, but it is noticed
+    snapshot.save()
+    assert findings(r) == ["历年走势摘要与结果快照不一致（历年走势页读取的数字被修改）"]
+
+
 def test_resealing_without_the_key_is_reported(closed):
     """Database access alone: edit a tally and the snapshot, recompute the seal with a key of
     one's own and overwrite the seal and the round's record of it."""
