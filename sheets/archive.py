@@ -20,6 +20,8 @@ from xml.parsers import expat
 
 from openpyxl.utils import get_column_letter
 
+from credibility.text import clauses
+
 from .text import shorten
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -51,7 +53,7 @@ class SheetRefused(Exception):
 
     def __init__(self, messages):
         self.messages = [messages] if isinstance(messages, str) else list(messages)
-        super().__init__("；".join(self.messages))
+        super().__init__(clauses(self.messages))
 
 
 @dataclass

@@ -31,6 +31,8 @@ from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
+from credibility.text import clauses, sentence, series
+
 from . import limits as limits_module
 from .archive import SheetRefused, check_archive
 from .text import fold, shorten, tidy
@@ -172,12 +174,12 @@ def _row_list(numbers, shown=12):
         if n is not None and n == prev + 1:
             prev = n
             continue
-        runs.append(str(start) if start == prev else f"{start}–{prev}" if prev > start + 1 else f"{start}、{prev}")
+        runs.append(str(start) if start == prev else f"{start}–{prev}" if prev > start + 1 else series((start, prev)))
         if n is not None:
             start = prev = n
     if len(runs) > shown:
-        return "、".join(runs[:shown]) + _(" 等 %(numbers)s") % {"numbers": format(len(numbers), ",")}
-    return "、".join(runs)
+        return series(runs[:shown]) + _(" 等 %(numbers)s") % {"numbers": format(len(numbers), ",")}
+    return series(runs)
 
 
 def header_key(text):
@@ -341,14 +343,14 @@ class _SheetReader:
         problems = []
         where = _("（表头在第 %(number)s 行）") % {"number": number} if number != 1 else ""
         if missing:
-            problems.append(_("缺少列：%(problems)s%(where)s。") % {"problems": '、'.join(missing), "where": where})
+            problems.append(_("缺少列：%(problems)s%(where)s。") % {"problems": series(missing), "where": where})
         if extra:
-            problems.append(_("多出不认识的列：%(problems)s。请删除这些列，或检查列名是否写错。") % {"problems": '、'.join(extra)})
+            problems.append(_("多出不认识的列：%(problems)s。请删除这些列，或检查列名是否写错。") % {"problems": series(extra)})
         if duplicated:
-            problems.append(_("重复的列：%(problems)s。") % {"problems": '；'.join(duplicated)})
+            problems.append(_("重复的列：%(problems)s。") % {"problems": clauses(duplicated)})
         if problems:
-            problems.append(_("本表可用的列：") + "、".join(
-                str(c.header) + ("" if c.required else _("（可省略）")) for c in self.columns) + "。")
+            problems.append(sentence(_("本表可用的列：") + series(
+                str(c.header) + ("" if c.required else _("（可省略）")) for c in self.columns)))
             raise SheetRefused(problems)
 
     def _merged_errors(self, header_row):
@@ -491,12 +493,12 @@ def _to_bool(column, value):
 
 def _to_choice(column, value):
     if _is_temporal(value) or isinstance(value, bool):
-        return None, _("“%(shown)s”不是可选的%(header)s。可填：%(problems)s。") % {"shown": _shown(value), "header": column.header, "problems": '、'.join(column.choice_labels())}
+        return None, _("“%(shown)s”不是可选的%(header)s。可填：%(problems)s。") % {"shown": _shown(value), "header": column.header, "problems": series(column.choice_labels())}
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     found = column.choice_map().get(fold(value))
     if found is None:
-        return None, _("“%(name)s”不是可选的%(header)s。可填：%(problems)s。") % {"name": shorten(value), "header": column.header, "problems": '、'.join(column.choice_labels())}
+        return None, _("“%(name)s”不是可选的%(header)s。可填：%(problems)s。") % {"name": shorten(value), "header": column.header, "problems": series(column.choice_labels())}
     return found, None
 
 

@@ -10,7 +10,11 @@ class SurveysConfig(AppConfig):
     def ready(self):
         from django.utils.translation import gettext
 
+        from credibility.text import series
+
         from . import scales, scoring
 
-        # scales.py and scoring.py stay free of Django; their labels are translated when read.
+        # scales.py and scoring.py stay free of Django; their labels are translated when read,
+        # and their lists take the separator of the current language.
         scales.translate = scoring.translate = gettext
+        scoring.series = series

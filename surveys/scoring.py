@@ -86,6 +86,12 @@ def _(text):
     return translate(text)
 
 
+def series(items):
+    """Names as a list in the current language: 、 here, with no Django import; surveys.apps
+    sets it to credibility.text.series, so the separator follows the request's language."""
+    return "、".join(str(item) for item in items)
+
+
 class Level(str, Enum):
     SATISFIED = "satisfied"
     BASIC = "basic"
@@ -619,7 +625,7 @@ def describe_policy(policy, scale, *, weight_labels=None, min_cell=None):
         interval = _("95% 置信区间（Wilson 法），按有效票数计算")
     else:
         labels = weight_labels or {key: str(key) for key in policy.weights}
-        listed = "、".join(
+        listed = series(
             f"{name} ×{exact_text(policy.weights.get(key, 1))}" for key, name in labels.items()
         )
         weights = _(
@@ -634,7 +640,7 @@ def describe_policy(policy, scale, *, weight_labels=None, min_cell=None):
     rules = [
         ("scale", _("答案选项"), scale.label + (
             _("；另计百分制得分（%(scores)s，按各票得分平均）")
-            % {"scores": "、".join(f"{o.label} {o.score}" for o in scale.options)} if scale.scored else ""
+            % {"scores": series(f"{o.label} {o.score}" for o in scale.options)} if scale.scored else ""
         )),
         ("levels", _("等次线"), _(
             "群众满意单位：满意率＋基本满意率 ≥ %(positive)s%%，且满意率 > 不满意率；"

@@ -7,7 +7,9 @@ from fractions import Fraction
 
 from django.conf import settings
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext as _
 
+from credibility.text import clauses, series
 from units.models import unit_order
 
 from . import breakdowns, scoring, snapshots
@@ -502,14 +504,15 @@ class Shortfall:
         parts = []
         if self.low_turnout:
             share = scoring.percent(Fraction(self.ballots, self.planned)) if self.planned else "—"
-            parts.append(
-                f"收回 {self.ballots} 张票，为计划样本 {self.planned} 张的 {share}，低于 {self.min_turnout}%"
-            )
+            parts.append(_("收回 %(ballots)s 张票，为计划样本 %(planned)s 张的 %(share)s，低于 %(minimum)s%%") % {
+                "ballots": self.ballots, "planned": self.planned, "share": share, "minimum": self.min_turnout})
         if self.empty:
-            shown = "、".join(self.empty[:5])
-            more = f"等 {len(self.empty)} 个单位" if len(self.empty) > 5 else ""
-            parts.append(f"{shown}{more}没有有效数据")
-        return "；".join(parts)
+            shown = series(self.empty[:5])
+            if len(self.empty) > 5:
+                parts.append(_("%(units)s等 %(count)s 个单位没有有效数据") % {"units": shown, "count": len(self.empty)})
+            else:
+                parts.append(_("%(units)s没有有效数据") % {"units": shown})
+        return clauses(parts)
 
 
 def figures_shortfall(figures, *, min_turnout=None):

@@ -9,8 +9,10 @@ message or spreadsheet header, and locale/en/LC_MESSAGES/django.po says it in En
 - the pages: every page of the demo city, crawled in English by every role (staff through
   the language cookie the switcher sets, respondents through their phone's Accept-Language),
   shows no Chinese outside the data (unit, group, round and category names, questions,
-  opinions …); the downloads (.xlsx, .csv) are checked the same way, headers and sheet names
-  included, because exports follow the language of the page that asks for them;
+  opinions …), full-width punctuation included: 、；，：。（） are interface text and follow
+  the language (credibility/text.py), even between two names; the downloads (.xlsx, .csv)
+  are checked the same way, headers and sheet names included, because exports follow the
+  language of the page that asks for them;
 - `lang` says the language of the content, and the switcher names each language in itself.
 
 A failure lists every untranslated string with a page where it shows.
@@ -57,7 +59,9 @@ PO_PATH = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po"
 SOURCE_EXCLUDES = {".venv", "tests", "benchmarks", "locale", "staticfiles", "var", "node_modules"}
 GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "ngettext_lazy",
                  "pgettext", "pgettext_lazy"}
-CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+# Chinese: Han characters, and the full-width and CJK punctuation around them (、；，：。（）…),
+# which is UI like any word and follows the language. Curly quotes “ ” are English too.
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff01-\uff5e]+")
 PLACEHOLDER = re.compile(r"%\([a-z_0-9]+\)[sdf]|%\([a-z_0-9]+\)\.\df|%%")
 
 
@@ -276,7 +280,9 @@ def demo_data():
 
 
 def chinese_left(text, data):
-    """The Chinese runs of text once every data string is taken out."""
+    """The Chinese runs of text once every data string is taken out. A datum is taken out
+    whole, its own punctuation with it (“注重实绩、群众公认”); what is left between two data,
+    such as the 、 of 领导干部、一般干部, is the interface's and counts."""
     for datum in data:
         if datum in text:
             text = text.replace(datum, " ")
@@ -358,7 +364,8 @@ class Findings:
     def report(self):
         lines = [f"  {run!r} at {where}" for run, where in sorted(self.untranslated.items(), key=lambda i: i[1])]
         return (f"{len(self.untranslated)} Chinese strings on English pages ({self.pages} pages); wrap them "
-                "in gettext / {% translate %} and add them to the .po (docs/i18n.md):\n" + "\n".join(lines))
+                "in gettext / {% translate %} (punctuation: the helpers of credibility/text.py) and add them to "
+                "the .po (docs/i18n.md):\n" + "\n".join(lines))
 
 
 def walk(client, start, findings):
@@ -449,6 +456,34 @@ def test_a_validation_error_from_a_service_follows_the_language():
         assert str(UnitKind.DISTRICT.label).startswith("District/county")
     with translation.override("zh-hans"):
         assert str(UnitKind.DISTRICT.label) == "区县(自治县)"
+
+
+def test_punctuation_follows_the_language():
+    """credibility/text.py and its filters: the Chinese marks in Chinese, byte for byte;
+    English marks in English. scoring.py (no Django) joins through the same helper."""
+    from django.template import Context, Template
+
+    from credibility import text
+    from surveys import scoring
+
+    page = Template('{% load i18n text %}{{ names|series }}|{{ names|series|aside }}|{{ notes|clauses }}|'
+                    '{% filter aside %}<a href="#">{{ amp }}</a>{% endfilter %}|'
+                    'a{% translate "：" context "colon" %}b{% translate "。" context "full stop" %}')
+    context = {"names": ["领导干部", "<一般干部>"], "notes": ["甲", "乙"], "amp": "R&D"}
+    with translation.override("zh-hans"):
+        assert text.series(["甲", "乙"]) == "甲、乙" and text.phrases("甲乙") == "甲，乙"
+        assert text.clauses(["甲", "乙"]) == "甲；乙" and text.aside(0) == "（0）"
+        assert text.labelled("单位", "渝中区") == "单位：渝中区" and text.sentence("完") == "完。"
+        assert scoring.series(["甲", "乙"]) == "甲、乙"
+        assert page.render(Context(context)) == (
+            "领导干部、&lt;一般干部&gt;|（领导干部、&lt;一般干部&gt;）|甲；乙|（<a href=\"#\">R&amp;D</a>）|a：b。")
+    with translation.override("en"):
+        assert text.series(["A", "B"]) == "A, B" and text.phrases("AB") == "A, B"
+        assert text.clauses(["A", "B"]) == "A; B" and text.aside(0) == " (0)"
+        assert text.labelled("Unit", "X") == "Unit: X" and text.sentence("Done") == "Done."
+        assert scoring.series(["A", "B"]) == "A, B"
+        assert page.render(Context(context)) == (
+            "领导干部, &lt;一般干部&gt;| (领导干部, &lt;一般干部&gt;)|甲; 乙| (<a href=\"#\">R&amp;D</a>)|a: b.")
 
 
 @pytest.mark.django_db

@@ -9,6 +9,7 @@ from django.views.generic import ListView
 from django.utils.translation import gettext as _
 
 from accounts.roles import StaffRequiredMixin, staff_required
+from credibility.text import aside, series
 from sheets import held
 from sheets import limits as sheet_limits
 from sheets.reader import SheetRefused, read_upload
@@ -168,7 +169,7 @@ def units_import_confirm(request):
     held.release(request, IMPORT_PURPOSE)
     groups = _("，新建分组 %(groups_created)s 个") % {"groups_created": len(result.groups_created)}
     if result.groups_created:
-        groups += "（" + "、".join(result.groups_created) + "）"
+        groups += aside(series(result.groups_created))
     messages.success(
         request,
         _("导入完成：新增 %(created)s 个，更新 %(updated)s 个，未变 %(unchanged)s 个%(groups)s。") % {"created": len(result.created), "updated": len(result.updated), "unchanged": result.unchanged, "groups": groups},

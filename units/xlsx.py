@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.services import audit_record, diff
+from credibility.text import aside, clauses, series
 from sheets.reader import Column, SheetRefused, read_table
 from sheets.text import fold, shorten, tidy
 from sheets.writer import Column as Out
@@ -106,7 +107,7 @@ def units_workbook(queryset=None, *, title=None):
 
 
 def _notes(groups):
-    kinds = "、".join(str(label) for _value, label in UnitKind.choices)
+    kinds = series(label for _value, label in UnitKind.choices)
     pairs = [
         (_("用法"), _("在“%(sheet)s”工作表中每行填写一个单位；表头不可改名，列的顺序可以调整，不需要的可省略列为“简称”“排序”“启用”。") % {"sheet": SHEET}),
         (_("单位代码"), _("必填，只能包含字母、数字、下划线和连字符，最多 20 个字符。按代码匹配：已有的单位更新，没有的新建。")),
@@ -119,7 +120,7 @@ def _notes(groups):
         (_("导入"), _("上传后先显示将新增、更新、保持不变的单位和新分组，确认后才保存；任何一行有错误，整个文件都不导入。")),
     ]
     if groups:
-        pairs.append((_("已有分组"), "；".join(f"{g.name}（{KIND_LABELS[g.kind]}）" for g in groups)))
+        pairs.append((_("已有分组"), clauses(g.name + aside(KIND_LABELS[g.kind]) for g in groups)))
     return pairs
 
 

@@ -4,6 +4,7 @@ than the printed slips (a mail merge, a message to each respondent)."""
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from credibility.text import aside
 from sheets.writer import Column, download_name, new_workbook, write_notes, write_table
 from surveys import codes
 from surveys.models import CodeStatus, RoundStatus
@@ -39,7 +40,7 @@ def code_list_workbook(batch, base_url):
     write_table(book, _("测评码"), columns, rows, footer=title, key_columns=2)
     notes = [
         (_("测评轮次"), ru.round.name),
-        (_("单位"), f"{ru.unit.name}（{ru.unit.code}）"),
+        (_("单位"), ru.unit.name + aside(ru.unit.code)),
         (_("批次"), _("第 %(n)s 批，共 %(size)s 个") % {"n": batch.number, "size": batch.size}),
         (_("已使用"), batch.codes_used, "int"),
         (_("已作废"), batch.codes_void, "int"),

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from credibility.text import clauses
 from jobs.services import JobFailed
 from surveys.models import PaperImport, PaperImportStatus
 
@@ -22,7 +23,7 @@ def paper_import_job(job, progress, *, import_id):
     except (ImportRefused, ValidationError) as refusal:
         messages = getattr(refusal, "messages", None) or [str(refusal)]
         paper_import_failed(record=record, messages=messages)
-        raise JobFailed(_("未导入任何纸质票：%(why)s") % {"why": "；".join(messages)}) from None
+        raise JobFailed(_("未导入任何纸质票：%(why)s") % {"why": clauses(messages)}) from None
     except BaseException:
         paper_import_failed(record=record, messages=[_("任务执行出错，未导入任何纸质票。")])
         raise

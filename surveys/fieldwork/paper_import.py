@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from credibility.text import series
 from sheets.reader import Column, SheetRefused, read_table
 from sheets.text import fold, shorten
 from sheets.writer import Column as Out
@@ -144,11 +145,11 @@ class RoundSheet:
 
     def options_hint(self):
         return _("可填：%(labels)s，或序号 1–%(n)s。") % {
-            "labels": "、".join(o.label for o in self.scale.options), "n": len(self.scale.options)}
+            "labels": series(o.label for o in self.scale.options), "n": len(self.scale.options)}
 
     def categories_hint(self):
         return _("可填：%(names)s（名称或序号）。") % {
-            "names": "、".join(f"{n} {c.name}" for n, c in enumerate(self.categories, 1))}
+            "names": series(f"{n} {c.name}" for n, c in enumerate(self.categories, 1))}
 
     def unit(self, code):
         return self.units.get(code) or self.units_folded.get(fold(code))
@@ -196,7 +197,7 @@ def template_workbook(round_):
 
 
 def _notes(sheet):
-    required = "、".join(i.text for i in sheet.items if i.required)
+    required = series(i.text for i in sheet.items if i.required)
     pairs = [
         (_("用法"), _("在“%(sheet)s”工作表中每行录入一张纸质票。表头按名称识别，列的顺序可以调整，"
                     "但不能增删列。") % {"sheet": _(SHEET)}),

@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEntry
+from credibility.text import clauses, labelled, series
 from jobs.services import JobFailed
 from surveys.models import CodeBatch, Round, RoundUnit
 from units.models import UnitKind
@@ -85,12 +86,12 @@ def issue_codes_job(job, progress, *, round_id, round_unit_ids, margin):
             round_unit__in=round_units, created_at__gte=job.created_at
         ).values("round_unit").distinct().count()
         raise JobFailed(_("%(reason)s（已完成 %(n)s 个单位，其余未生成；再次发放只会补足未完成的单位。）")
-                        % {"reason": "；".join(error.messages), "n": finished})
+                        % {"reason": clauses(error.messages), "n": finished})
     codes = sum(b.size for _ru, batches in issued for b in batches)
     skipped = len(round_unit_ids) - len(issued)
     lines = [
-        f"{ru.unit.name}：" + "、".join(_("第 %(number)s 批 %(size)s 个") % {"number": b.number, "size": b.size}
-                                       for b in batches)
+        labelled(ru.unit.name, series(_("第 %(number)s 批 %(size)s 个") % {"number": b.number, "size": b.size}
+                                      for b in batches))
         for ru, batches in issued
     ]
     if skipped:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from credibility.text import clauses, series
 from surveys import codes
 from surveys.ballots import ballot_submit, ballots_mix
 from surveys.models import (
@@ -288,7 +289,7 @@ def paper_batch_count(*, batch, resolutions, actor):
     unresolved = [d.seq for d in differences if resolutions.get(d.seq) not in (0, 1, 2)]
     if unresolved:
         raise ValidationError(
-            _("请逐张核对，以下序号尚未确定：") + "、".join(map(str, unresolved)), code="unresolved"
+            _("请逐张核对，以下序号尚未确定：") + series(unresolved), code="unresolved"
         )
     chosen = {d.seq: {1: d.first, 2: d.second}.get(resolutions[d.seq]) for d in differences}
     agreed = {
@@ -308,7 +309,7 @@ def paper_batch_count(*, batch, resolutions, actor):
                 channel=Channel.PAPER, answers=payload["answers"], opinion=payload.get("opinion", ""),
             )
         except ValidationError as error:
-            raise ValidationError(_("第 %(seq)s 张：%(problems)s") % {"seq": seq, "problems": '；'.join(error.messages)}, code="bad_ballot")
+            raise ValidationError(_("第 %(seq)s 张：%(problems)s") % {"seq": seq, "problems": clauses(error.messages)}, code="bad_ballot")
         counted += 1
     # A stack of paper ballots is a mix batch of its own: stored in shuffled order, now.
     ballots_mix(round_unit=batch.round_unit, minimum=1)
@@ -461,7 +462,7 @@ def paper_import_write(*, record, ballots, progress=None):
             )
         except ValidationError as error:  # e.g. a keyer filled the last form meanwhile
             raise ImportRefused([_("%(unit)s：%(why)s 未导入任何纸质票。") % {
-                "unit": round_unit.unit.name, "why": "；".join(error.messages)}])
+                "unit": round_unit.unit.name, "why": clauses(error.messages)}])
         if progress and (done % PROGRESS_EVERY == 0 or done == total):
             progress(done, total, _("已写入 %(done)s / %(total)s 张") % {"done": f"{done:,}", "total": f"{total:,}"})
     # The file's ballots are counted now, each unit's in shuffled order (not the file's).
@@ -481,7 +482,7 @@ def paper_import_write(*, record, ballots, progress=None):
 
 def paper_import_failed(*, record, messages):
     """Record that a queued import wrote nothing; its ballots are forgotten, its file may come again."""
-    text = "；".join(messages)[:300]
+    text = clauses(messages)[:300]
     PaperImport.objects.filter(pk=record.pk, status=PaperImportStatus.QUEUED).update(
         status=PaperImportStatus.FAILED, pending=[], finished_at=timezone.now(), message=text,
     )

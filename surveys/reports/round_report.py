@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from credibility.text import clauses, series
 from surveys import scoring
 from surveys.breakdowns import ALL_MERGED_NOTE, HIDDEN_NOTE, MIN_CELL, category_breakdown
 from surveys.models import HEADLINE_KINDS, Investigation, ItemKind
@@ -101,7 +102,7 @@ def seal_footer(results):
 
 
 def _notes(wb, round_, *, user, groups, now, results):
-    scope = _("全部单位") if groups is None else "、".join(g.name for g in groups)
+    scope = _("全部单位") if groups is None else series(g.name for g in groups)
     pairs = [
         (_("测评轮次"), round_.name),
         (_("年度"), round_.year, "year"),
@@ -157,7 +158,7 @@ def _summary(wb, results, footer):
             ]
             if remark := minimum_remark(results.rules, d, DIMENSION_SHORT[kind]):
                 remarks.append(remark)
-        row += [level(r.level), level(r.final), r.ranks.get("overall"), "；".join(remarks)]
+        row += [level(r.level), level(r.final), r.ranks.get("overall"), clauses(remarks)]
         rows.append(row)
     write_table(wb, _("汇总"), columns, rows, footer=footer, key_columns=UNIT_KEY_COLUMNS)
 
@@ -258,7 +259,7 @@ def _categories(wb, results, round_units, detail, footer):
     def add(prefix, item, by_category, merged):
         for row in category_breakdown(by_category, labels, scale, policy, merged=merged):
             d = row.result
-            note = _("合并：") + "、".join(row.merged) if row.merged and not row.hidden else ""
+            note = _("合并：") + series(row.merged) if row.merged and not row.hidden else ""
             rows.append([
                 *prefix, ItemKind(item.kind).label, row.label,
                 None if row.hidden else row.answered,

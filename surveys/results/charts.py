@@ -12,6 +12,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from credibility.text import colon
 from surveys import scoring
 
 FONT = 13
@@ -63,7 +64,7 @@ def stacked_bar(segments, *, title, width=640, height=30):
             w = width * count / total
             body.append(
                 f'<rect x="{_f(x)}" y="0" width="{_f(w)}" height="{height}" class="seg {css}">'
-                f"<title>{escape(label)}：{count}</title></rect>"
+                f"<title>{escape(label)}{colon()}{count}</title></rect>"
             )
             text = str(count)
             if w >= 9 * len(text) + 6:
@@ -123,7 +124,7 @@ def rate_bars(rows, *, title, goals=(), width=760):
             continue
         body.append(
             f'<rect x="{label_w}" y="{y + 3}" width="{_f(plot_w * float(value))}" height="{row_h - 6}" '
-            f'class="bar {css}"><title>{escape(label)}：{_pct(value)}</title></rect>'
+            f'class="bar {css}"><title>{escape(label)}{colon()}{_pct(value)}</title></rect>'
         )
         if interval:
             lo, hi = x(interval[0]), x(interval[1])
@@ -195,7 +196,7 @@ def line_chart(labels, series, *, title, goals=(), y_min=0.0, y_max=1.0, percent
         for i, v in points:
             body.append(
                 f'<circle cx="{_f(x(i))}" cy="{_f(y(v))}" r="4" class="dot {css}">'
-                f"<title>{escape(name)} {escape(labels[i])}：{fmt(v)}</title></circle>"
+                f"<title>{escape(name)} {escape(labels[i])}{colon()}{fmt(v)}</title></circle>"
             )
             # The first series labels its points above, the second below, so they rarely collide.
             offset = -9 if s_index % 2 == 0 or y(v) + 17 > top + plot_h else 17

@@ -22,6 +22,7 @@ from functools import cached_property
 from django.db.models import Case, When
 
 from accounts.roles import MANAGE, VIEW_RESULTS
+from credibility.text import series
 from surveys import scoring
 from surveys.breakdowns import category_breakdown
 from surveys.models import (
@@ -595,7 +596,7 @@ def trend_rules(results):
     不了解 policy, weights), compactly, as the round was rated (sealed values when sealed)."""
     rules, policy = results.rules, results.policy
     if policy.weights:
-        weighting = _("加权：") + "、".join(
+        weighting = _("加权：") + series(
             f"{results.labels.get(c, c)}×{scoring.exact_text(w)}" for c, w in sorted(policy.weights.items(), key=lambda x: str(x[0]))
         )
     else:

@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
+from credibility.text import clauses, labelled
 from sheets.writer import XLSX_CONTENT_TYPE as XLSX
 from sheets.writer import Column, new_workbook, write_table
 from sheets.writer import workbook_bytes as book_bytes
@@ -70,7 +71,7 @@ def overview_sheets(overview, tables, dimension_label):
             ])
     city = [
         [label, d.valid, p["satisfied"], p["basic"], p["dissatisfied"], p["positive"], p["interval"],
-         "；".join(f"{goal}：{_('已达到') if ok else _('未达到')}" for goal, ok in met)]
+         clauses(labelled(goal, _("已达到") if ok else _("未达到")) for goal, ok in met)]
         for label, d, p, met in overview.city_rows
     ]
     header = [_("单位分组"), _("组内名次"), _("名次变化"), _("比率变化（百分点）"), _("单位代码"), _("单位"),

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.roles import results_required, visible_groups
 from audit.services import audit_record
+from credibility.text import series
 from surveys import scoring
 from surveys.models import HEADLINE_KINDS, ItemKind, RoundUnit
 from units.models import UnitKind
@@ -235,7 +236,7 @@ def trends(request):
         (
             rules,
             _("评定规则（各轮相同）") if len(rule_sets) == 1
-            else _("评定规则：") + "、".join(r.name for r in rounds),
+            else _("评定规则：") + series(r.name for r in rounds),
         )
         for rules, rounds in rule_sets
     ]

@@ -33,6 +33,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from credibility.text import clauses, colon, phrases, sentence, series
 from surveys import snapshots
 from surveys.models import (
     Answer, Ballot, Channel, ItemKind, ResultSnapshot, RoundUnit, Tally, fingerprint,
@@ -240,7 +241,7 @@ def tally_problems(state, names=None, labels=None):
                     "recounted": recount.get((item, category, option), 0),
                 })
             more = _("等 %(keys)s 处") % {"keys": len(keys)} if len(keys) > SHOWN_CELLS else ""
-            problems.append(_("%(unit)s：计票表与重新计数不一致（%(cells)s%(more)s）") % {"unit": names[ru.unit_id], "cells": '；'.join(shown), "more": more})
+            problems.append(_("%(unit)s：计票表与重新计数不一致（%(cells)s%(more)s）") % {"unit": names[ru.unit_id], "cells": clauses(shown), "more": more})
         counted = {"online": unit.scan.online, "paper": unit.scan.paper}
         for key, label in (("online", _("网上票数")), ("paper", _("纸质票数"))):
             if unit.counters[key] != counted[key]:
@@ -301,7 +302,7 @@ class Verification:
         if self.intact:
             return (_("封存完好：封存以来测评票未被增加、修改或删除；评定规则、问卷、计数器、计票表和结果快照"
                     "均与封存时一致，计票表等于逐票重新计数。"))
-        return _("封存以来有 %(findings)s 处变动：") % {"findings": len(self.findings)} + "；".join(self.findings) + "。"
+        return sentence(_("封存以来有 %(findings)s 处变动：") % {"findings": len(self.findings)} + clauses(self.findings))
 
 
 POLICY_LABELS = {
@@ -318,7 +319,7 @@ def _policy_findings(sealed, live):
         if sealed.get(key) != live.get(key)
     ]
     if thresholds:
-        findings.append(_("阈值被修改：") + "，".join(thresholds))
+        findings.append(_("阈值被修改：") + phrases(thresholds))
     for key, label in POLICY_LABELS.items():
         if sealed.get(key) != live.get(key):
             findings.append(_("评定规则被修改：%(label)s %(before)s → %(after)s") % {"label": label, "before": _show(sealed.get(key)), "after": _show(live.get(key))})
@@ -375,7 +376,7 @@ def verify(round_, progress=None):
             (after.get(k) or before.get(k))["text"] for k in sorted(set(before) | set(after))
             if before.get(k) != after.get(k)
         ]
-        findings.append(_("问卷被修改：") + "、".join(f"“{t}”" for t in changed) if changed else _("问卷被修改"))
+        findings.append(_("问卷被修改：") + series(f"“{t}”" for t in changed) if changed else _("问卷被修改"))
     if snapshots.sha(_weights(state.categories)) != parts.get("categories"):
         before = {c["id"]: c for c in sealed.get("categories", [])}
         after = {c["id"]: c for c in state.categories}
@@ -386,7 +387,7 @@ def verify(round_, progress=None):
             for k in sorted(set(before) | set(after))
             if (before.get(k) or {}).get("weight") != (after.get(k) or {}).get("weight")
         ]
-        findings.append(_("参评人员类别或权重被修改") + ("：" + "，".join(changed) if changed else ""))
+        findings.append(_("参评人员类别或权重被修改") + (colon() + phrases(changed) if changed else ""))
 
     # Units by the names they had at the close, in the order of the pages then.
     names = {u["unit"]: u["name"] for u in sealed.get("units", [])}
@@ -418,7 +419,7 @@ def verify(round_, progress=None):
             if before["counters"].get(key) != now.counters[key]
         ]
         if counters:
-            findings.append(_("%(name)s：计数器被修改（%(counters)s）") % {"name": name, "counters": '，'.join(counters)})
+            findings.append(_("%(name)s：计数器被修改（%(counters)s）") % {"name": name, "counters": phrases(counters)})
         if cells_digest(now.tallies) != before["tallies"]:
             findings.append(_("%(name)s：计票表被修改") % {"name": name})
     findings += tally_problems(

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEntry
 from audit.services import audit_change, audit_record
+from credibility.text import aside, clauses, full_stop, sentence, series
 from jobs.models import Job
 from surveys.ballots import round_intake_start, round_intake_stop, tallies_rebuild, tallies_verify
 from surveys.models import (
@@ -290,8 +291,8 @@ def round_stop(*, round_, actor, source="", discard_reason=""):
         discard_reason = (discard_reason or "").strip()
         if len(discard_reason) < 5:
             raise ValidationError(
-                _("还有未完成的纸质票批次：") + "、".join(f"{b.round_unit.unit.name}“{b.label}”（{b.get_status_display()}）"
-                                           for b in unfinished)
+                _("还有未完成的纸质票批次：") + series(f"{b.round_unit.unit.name}“{b.label}”{aside(b.get_status_display())}"
+                                                 for b in unfinished)
                 + _("。请先完成录入和核对，或写明理由（至少 5 个字）放弃这些批次后再结束。"),
                 code="paper_unfinished",
             )
@@ -340,8 +341,8 @@ def round_seal(*, round_, actor, source="", progress=None):
         audit_record(actor=actor, action="round.seal_refused", obj=round_, source=source,
                      changes={"problems": problems[:50], "count": len(problems)})
         raise ValidationError(
-            _("计票表与重新计数不一致，未封存：") + "；".join(problems[:5])
-            + (_("等 %(problems)s 处") % {"problems": len(problems)} if len(problems) > 5 else "") + "。" + MISMATCH_ADVICE,
+            _("计票表与重新计数不一致，未封存：") + clauses(problems[:5])
+            + (_("等 %(problems)s 处") % {"problems": len(problems)} if len(problems) > 5 else "") + full_stop() + MISMATCH_ADVICE,
             code="tally_mismatch",
         )
     results, detail, parts, mac = sealing.seal_contents(state)
@@ -397,7 +398,7 @@ def round_publish(*, round_, actor, source="", reason=""):
         raise ValidationError(_("本轮测评尚未封存，不能发布。请先完成封存。"), code="not_sealed")
     broken = sealing.record_findings(snapshot, round_)
     if broken:
-        raise ValidationError(_("封存记录核验不通过，不能发布：") + "；".join(broken) + "。", code="seal_broken")
+        raise ValidationError(sentence(_("封存记录核验不通过，不能发布：") + clauses(broken)), code="seal_broken")
     shortfall = publish_shortfall(round_)
     reason = (reason or "").strip()
     changes = {"fingerprint": snapshot.fingerprint}

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import staff_required
+from credibility.text import clauses
 from sheets.writer import xlsx_response
 from jobs.services import job_start
 from surveys import codes
@@ -194,7 +195,7 @@ def batch_void(request, pk):
         try:
             voided = codes_void(batch=batch, actor=request.user, reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
+            messages.error(request, clauses(error.messages))
         else:
             messages.success(request, _("第 %(number)s 批已作废，%(n)s 个未使用的测评码不能再使用。")
                              % {"number": batch.number, "n": voided})

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import staff_required
+from credibility.text import clauses
 from sheets import held
 from sheets import limits as sheet_limits
 from sheets.reader import SheetRefused, read_upload
@@ -77,7 +78,7 @@ def paper_batch_new(request, pk):
         try:
             batch = paper_batch_create(round_unit=round_unit, label=form.cleaned_data["label"], actor=request.user)
         except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
+            messages.error(request, clauses(error.messages))
         else:
             messages.success(request, _("已建立批次“%(label)s”。") % {"label": batch.label})
     else:
@@ -137,7 +138,7 @@ def paper_batch_close(request, pk):
     try:
         paper_batch_close_keying(batch=batch, actor=request.user)
     except ValidationError as error:
-        messages.error(request, "；".join(error.messages))
+        messages.error(request, clauses(error.messages))
         return redirect("fieldwork:unit", pk=batch.round_unit_id)
     return redirect("fieldwork:paper_reconcile", pk=batch.pk)
 
@@ -148,7 +149,7 @@ def _describe(payload, round_, categories):
         return None
     scale = round_.scale_def
     answers = payload["answers"]
-    rows = [(_("参评人员类别"), categories.get(payload["category"], "？"))]
+    rows = [(_("参评人员类别"), categories.get(payload["category"], _("？")))]
     for item in round_.items.rated().order_by("order", "pk"):
         value = answers.get(str(item.pk))
         rows.append((item.text, scale.option(value).label if value else _("（空白）")))
@@ -171,7 +172,7 @@ def paper_reconcile(request, pk):
         try:
             counted = paper_batch_count(batch=batch, resolutions=resolutions, actor=request.user)
         except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
+            messages.error(request, clauses(error.messages))
         else:
             messages.success(request, _("批次“%(label)s”已计入 %(counted)s 张纸质票。") % {"label": batch.label, "counted": counted})
             return redirect("fieldwork:unit", pk=batch.round_unit_id)

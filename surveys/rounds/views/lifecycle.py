@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from django.utils.translation import gettext as _
 
 from accounts.roles import staff_required
+from credibility.text import labelled
 from jobs.models import Job
 from jobs.services import job_start
 from surveys.models import ResultSnapshot, Round, RoundStatus
@@ -29,7 +30,7 @@ def _start_job(request, round_, *, kind, label, handler, **params):
         messages.info(request, _("本轮测评已有一项后台任务在进行，请等它完成。"))
         return redirect("jobs:detail", pk=running.pk)
     job = job_start(
-        kind=kind, label=f"{label}：{round_}", handler=f"{HANDLERS}.{handler}",
+        kind=kind, label=labelled(label, round_), handler=f"{HANDLERS}.{handler}",
         params={"round_id": round_.pk, **params}, actor=request.user,
         back_url=reverse("rounds:detail", args=[round_.pk]),
     )
