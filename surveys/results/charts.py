@@ -37,6 +37,12 @@ def _svg(width, height, title, body, css="chart"):
     )
 
 
+def text_width(text, size=FONT):
+    """Roughly how wide `text` draws at `size`: a Chinese character is about one em, a Latin
+    letter or digit about 0.6 em. Used to make room for labels in either language."""
+    return sum(size if ord(ch) >= 0x2E80 else 0.6 * size for ch in str(text))
+
+
 def _text(x, y, text, *, anchor="start", css="", size=FONT):
     cls = f' class="{css}"' if css else ""
     return (
@@ -156,8 +162,12 @@ def line_chart(labels, series, *, title, goals=(), y_min=0.0, y_max=1.0, percent
         step = max(1, -(-int(y_max) // 5))
         steps = max(1, -(-int(y_max) // step))
         y_max = step * steps
-    legend_h = 22 * ((len(series) + 1) // 2)
-    left, right, top, bottom = 56, 110, 20, 34 + legend_h
+    # Room for the goal labels right of the plot, and two legend entries a row when they fit.
+    right = max(110, max((text_width(label, 11) + 12 for _, label in goals), default=0))
+    left = 56
+    per_row = 2 if all(24 + text_width(name, 12) + 16 <= (width - left - right) / 2 for name, *_ in series) else 1
+    legend_h = 22 * (-(-len(series) // per_row))
+    top, bottom = 20, 34 + legend_h
     plot_w, plot_h = width - left - right, height - top - bottom
     span = (float(y_max) - float(y_min)) or 1
     n = len(labels)
@@ -201,8 +211,8 @@ def line_chart(labels, series, *, title, goals=(), y_min=0.0, y_max=1.0, percent
             # The first series labels its points above, the second below, so they rarely collide.
             offset = -9 if s_index % 2 == 0 or y(v) + 17 > top + plot_h else 17
             body.append(_text(x(i) + 8, y(v) + offset, fmt(v), anchor="start", size=11, css=f"value {css}"))
-        lx = left + (s_index % 2) * plot_w / 2
-        ly = top + plot_h + 40 + (s_index // 2) * 22
+        lx = left + (s_index % per_row) * plot_w / 2
+        ly = top + plot_h + 40 + (s_index // per_row) * 22
         body.append(f'<rect x="{_f(lx)}" y="{_f(ly - 6)}" width="18" height="4" class="legend {css}"/>')
         body.append(_text(lx + 24, ly, name, size=12))
     return _svg(width, height, title, "".join(body), css="chart chart-lines")

@@ -66,3 +66,29 @@ def test_line_chart_counts_axis():
     root = parse(charts.line_chart(["2023"], [("达标", "series-goal0", [7], None)], title="t", y_max=10, percent=False))
     texts = [t.text for t in root.iter(f"{NS}text")]
     assert "7" in texts and "10" in texts and not any("%" in t for t in texts)
+
+
+def test_long_english_legends_and_goal_labels_get_room():
+    """Regression: in English the two legend entries overlapped and the goal labels were cut
+    off at the chart's edge ("Five-year goal 9"), sized as they were for Chinese."""
+    long_names = ["Satisfaction with cadre selection and appointment work",
+                  "Satisfaction with preventing and correcting improper appointment practices"]
+    goals = [(Fraction(4, 5), "Two-year goal 80%"), (Fraction(9, 10), "Five-year goal 90%")]
+    width = 760
+    root = parse(charts.line_chart(
+        ["2024", "2025"], [(n, f"series-{i}", [Fraction(3, 4), Fraction(4, 5)], None) for i, n in enumerate(long_names)],
+        title="trend", goals=goals, y_min=0.5, width=width,
+    ))
+    texts = {t.text: t for t in root.iter(f"{NS}text")}
+    first, second = (texts[n] for n in long_names)
+    assert float(first.get("y")) < float(second.get("y"))  # one entry a row: no overlap
+    for _, label in goals:
+        x = float(texts[label].get("x"))
+        assert x + charts.text_width(label, 11) <= width  # the whole label inside the chart
+
+    short = parse(charts.line_chart(
+        ["2025"], [("选拔任用", "a", [Fraction(3, 4)], None), ("纠正", "b", [Fraction(4, 5)], None)],
+        title="走势", goals=[(Fraction(4, 5), "两年目标 80%")], y_min=0.5,
+    ))
+    ys = {t.text: float(t.get("y")) for t in short.iter(f"{NS}text")}
+    assert ys["选拔任用"] == ys["纠正"]  # short Chinese names still share a row
