@@ -494,13 +494,11 @@ class AccessCode(models.Model):
     batch = models.ForeignKey(
         CodeBatch, on_delete=models.PROTECT, related_name="codes", verbose_name=_("批次")
     )
-    # No index holds `status`: a submission (unused → spent) and the mix (spent → used) change
-    # only that column, so PostgreSQL updates the row in place on its page (a HOT update)
-    # instead of writing an entry into each of the table's indexes. The table leaves room on
-    # its pages for that (fillfactor, migration 0008). Counts by status come from the batches'
-    # counters (CodeBatch.codes_used, codes_void), not from these rows.
+    # Indexed by code_unit_status (round_unit, status) below; its own index would be one more
+    # to keep up on every write of a code row.
     round_unit = models.ForeignKey(
         RoundUnit, on_delete=models.PROTECT, related_name="access_codes", verbose_name=_("参评单位"),
+        db_index=False,
     )
     # Unique through Meta, not unique=True: on PostgreSQL that would add a second, LIKE-only
     # index to keep up on every write of a code row.
@@ -513,6 +511,7 @@ class AccessCode(models.Model):
     class Meta:
         verbose_name = _("测评码")
         verbose_name_plural = _("测评码")
+        indexes = [models.Index(fields=["round_unit", "status"], name="code_unit_status")]
         constraints = [
             models.UniqueConstraint(fields=["digest"], name="code_digest_once"),
             models.CheckConstraint(
