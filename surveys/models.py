@@ -289,8 +289,11 @@ class Ballot(models.Model):
     address, the browser, a session, or any time finer than the day (see README, anonymity).
     """
 
+    # Indexed by ballot_unit_channel (round_unit, channel) below: its own index would be one
+    # more entry to write for every ballot the mix stores.
     round_unit = models.ForeignKey(
-        RoundUnit, on_delete=models.PROTECT, related_name="ballot_set", verbose_name=_("参评单位")
+        RoundUnit, on_delete=models.PROTECT, related_name="ballot_set", verbose_name=_("参评单位"),
+        db_index=False,
     )
     category = models.ForeignKey(
         RespondentCategory, on_delete=models.PROTECT, related_name="+", verbose_name=_("参评人员类别")
@@ -336,8 +339,11 @@ class PendingBallot(models.Model):
 class Answer(models.Model):
     """One ballot's answer to one rated item; a blank item has no row (abstention)."""
 
+    # Indexed by answer_once_per_item (ballot, item), whose first column serves every lookup
+    # by ballot: its own index would be one more entry to write for every answer stored.
     ballot = models.ForeignKey(
-        Ballot, on_delete=models.CASCADE, related_name="answers", verbose_name=_("测评票")
+        Ballot, on_delete=models.CASCADE, related_name="answers", verbose_name=_("测评票"),
+        db_index=False,
     )
     item = models.ForeignKey(
         Item, on_delete=models.PROTECT, related_name="answers", verbose_name=_("题目")
@@ -362,8 +368,10 @@ class Tally(models.Model):
     rows instead of millions; `surveys.services.tallies_verify` proves it equals a recount.
     """
 
+    # Indexed by tally_cell_once (round_unit, item, category, option), which starts with it.
     round_unit = models.ForeignKey(
-        RoundUnit, on_delete=models.CASCADE, related_name="tallies", verbose_name=_("参评单位")
+        RoundUnit, on_delete=models.CASCADE, related_name="tallies", verbose_name=_("参评单位"),
+        db_index=False,
     )
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+", verbose_name=_("题目"))
     category = models.ForeignKey(
@@ -447,8 +455,10 @@ CONSUMED = (CodeStatus.SPENT, CodeStatus.USED)
 class CodeBatch(models.Model):
     """A batch of one-time access codes issued for one unit of one round."""
 
+    # Indexed by code_batch_number_once (round_unit, number), which starts with it.
     round_unit = models.ForeignKey(
-        RoundUnit, on_delete=models.PROTECT, related_name="code_batches", verbose_name=_("参评单位")
+        RoundUnit, on_delete=models.PROTECT, related_name="code_batches", verbose_name=_("参评单位"),
+        db_index=False,
     )
     # 第 1 批 is the unit's first batch in the round; assigned under the unit's row lock.
     number = models.PositiveIntegerField(_("批次号"))
