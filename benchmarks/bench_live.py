@@ -1,0 +1,163 @@
+"""Benchmark the live pages of an open round at a million codes (issue 15: ≤ 100 ms, flat).
+
+Not a timed test. It makes an open round over `--units` new units holding `--codes` access
+codes (written with INSERT … SELECT generate_series, in batches of 5,000 per unit, 60% of
+them used, the units' counters set to match), then fetches, as staff:
+
+- `/fieldwork/rounds/<id>/`, the round table of issued, used and void codes and ballots per
+  unit;
+- `/results/<id>/live/`, the 大屏 (wall screen);
+- the round list, a trivial page, as the baseline of the same run.
+
+"warm" is the median of `--repeat` requests in one process; "cold" the first request of a
+fresh process started as a gunicorn worker starts (the warm-up of `credibility/warmup.py`
+first). Both pages read the batches' counters, one row per batch, never the code rows.
+
+    DATABASE_URL=postgres://…/bench python -m benchmarks live [--codes 1000000] [--units 120]
+    DATABASE_URL=postgres://…/bench python -m benchmarks live --round ID   # reuse a round made before
+"""
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+
+from benchmarks.bench_codes import _open_round
+from benchmarks.bench_dashboards import _median_ms, _setup_django
+
+BATCH = 5000
+
+
+def _fill(round_units, codes, out=print):
+    """Batches, code rows and counters for `codes` codes over the units, 60% used."""
+    from django.db import connection, transaction
+    from django.db.models import F
+
+    from surveys.models import AccessCode, CodeBatch, CodeStatus, RoundUnit
+
+    share, extra = divmod(codes, len(round_units))
+    start = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for index, ru in enumerate(round_units):
+            left, number, used_total = share + (index < extra), 0, 0
+            while left:
+                size = min(left, BATCH)
+                used = size * 6 // 10
+                number += 1
+                batch = CodeBatch.objects.create(round_unit=ru, number=number, size=size, codes_used=used)
+                cursor.execute(
+                    f"INSERT INTO {AccessCode._meta.db_table} (batch_id, round_unit_id, digest, sealed, status) "
+                    "SELECT %s, %s, md5(%s || '-' || g) || md5(g || '-' || %s), '', "
+                    "CASE WHEN g <= %s THEN %s ELSE %s END FROM generate_series(1, %s) g",
+                    [batch.pk, ru.pk, batch.pk, batch.pk, used, CodeStatus.USED, CodeStatus.UNUSED, size],
+                )
+                left -= size
+                used_total += used
+            RoundUnit.objects.filter(pk=ru.pk).update(
+                online_ballots=used_total, paper_forms_issued=F("planned_sample") / 5,
+            )
+    out(f"  {codes:,} 个测评码已写入（{time.perf_counter() - start:.0f} s）")
+
+
+def _staff():
+    from django.contrib.auth.models import Group, User
+
+    from accounts.roles import STAFF
+
+    user, created = User.objects.get_or_create(username="bench_staff_live")
+    if created:
+        user.groups.add(Group.objects.get(name=STAFF))
+    return user
+
+
+def _cold_child(url):
+    _setup_django()
+    from django.test import Client
+
+    from credibility.warmup import warm_up
+
+    start = time.perf_counter()
+    warm_up()
+    warmed = (time.perf_counter() - start) * 1000
+    client = Client()
+    client.force_login(_staff())
+    start = time.perf_counter()
+    response = client.get(url)
+    elapsed = (time.perf_counter() - start) * 1000
+    assert response.status_code == 200, (url, response.status_code)
+    print(f"{warmed:.1f} {elapsed:.1f}")
+    return 0
+
+
+def _cold_ms(url):
+    done = subprocess.run([sys.executable, "-m", "benchmarks", "live", "--cold-url", url],
+                          capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"cold request of {url} failed:\n{done.stderr}")
+    warmed, first = done.stdout.strip().splitlines()[-1].split()
+    return float(warmed), float(first)
+
+
+def main(args=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks live", description=__doc__.split("\n")[0])
+    parser.add_argument("--codes", type=int, default=1_000_000)
+    parser.add_argument("--units", type=int, default=120)
+    parser.add_argument("--round", type=int, help="reuse an open round made before")
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--cold", type=int, default=3)
+    parser.add_argument("--cold-url", help=argparse.SUPPRESS)
+    options = parser.parse_args(args)
+    if options.cold_url:
+        return _cold_child(options.cold_url)
+
+    _setup_django()
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+
+    from surveys.models import AccessCode, CodeBatch, Round
+
+    if options.round:
+        round_ = Round.objects.get(pk=options.round)
+    else:
+        round_units = list(_open_round(options.units, options.codes))
+        round_ = round_units[0].round
+        print(f"生成开放中的轮次 {round_.pk}（可用 --round {round_.pk} 复用）…")
+        _fill(round_units, options.codes)
+    codes = AccessCode.objects.filter(round_unit__round=round_).count()
+    batches = CodeBatch.objects.filter(round_unit__round=round_).count()
+    all_codes = AccessCode.objects.count()
+    print(f"\n{connection.vendor}，轮次 {round_.pk}：{round_.round_units.count()} 个单位，{codes:,} 个测评码"
+          f"（{batches} 批；库中共 {all_codes:,} 个）；每项 {options.repeat} 次取中位数，冷启动 {options.cold} 个新进程")
+
+    client = Client()
+    client.force_login(_staff())
+    pages = {
+        "trivial page (round list)": reverse("dashboards:index"),
+        "fieldwork round table": reverse("fieldwork:round", args=[round_.pk]),
+        "大屏 (live)": reverse("dashboards:live", args=[round_.pk]),
+    }
+    results = {}
+    for name, url in pages.items():
+        fresh = [_cold_ms(url) for _ in range(max(1, options.cold))]
+        cold = statistics.median(first for _, first in fresh)
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        queries = []
+        with connection.execute_wrapper(lambda execute, sql, params, many, context: queries.append(sql) or execute(sql, params, many, context)):
+            client.get(url)
+        median, low, high = _median_ms(lambda url=url: client.get(url), options.repeat)
+        results[name] = (median, cold)
+        touches_codes = any(AccessCode._meta.db_table in q for q in queries)
+        print(f"{name:<28} warm {median:7.1f} ms (min {low:.1f}, max {high:.1f})  cold {cold:7.1f} ms"
+              f"  {len(queries)} queries{'  READS CODE ROWS' if touches_codes else ''}", flush=True)
+    trivial, trivial_cold = results["trivial page (round list)"]
+    print()
+    for name, (warm, cold) in results.items():
+        if name.startswith("trivial"):
+            continue
+        verdict = "达标" if warm <= 100 and cold <= 100 else "未达标"
+        print(f"{name}: warm {warm:.0f} ms = {warm / trivial:.1f} × trivial page, cold {cold:.0f} ms = "
+              f"{cold / trivial_cold:.1f} × a fresh trivial page; target ≤ 100 ms: {verdict}")
+    return 0
