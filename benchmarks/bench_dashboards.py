@@ -64,10 +64,10 @@ def _leader():
     return user
 
 
-def _cold_child(url):
+def cold_child(url, user=None):
     """Child process: a fresh worker as gunicorn starts one (settings, then
-    `credibility.wsgi`'s warm-up), then its first request. Prints the warm-up and the first
-    request in milliseconds."""
+    `credibility.wsgi`'s warm-up), then its first request as `user()` (default: a leader).
+    Prints the warm-up and the first request in milliseconds."""
     _setup_django()
     from django.test import Client
 
@@ -77,7 +77,7 @@ def _cold_child(url):
     warm_up()
     warmed = (time.perf_counter() - start) * 1000
     client = Client()
-    client.force_login(_leader())
+    client.force_login((user or _leader)())
     start = time.perf_counter()
     response = client.get(url)
     elapsed = (time.perf_counter() - start) * 1000
@@ -86,9 +86,9 @@ def _cold_child(url):
     return 0
 
 
-def _cold_ms(url):
-    """(warm-up ms, first request ms) of a fresh process."""
-    done = subprocess.run([sys.executable, "-m", "benchmarks", "dashboards", "--cold-url", url],
+def cold_ms(url, bench="dashboards"):
+    """(warm-up ms, first request ms) of a fresh process running `bench --cold-url url`."""
+    done = subprocess.run([sys.executable, "-m", "benchmarks", bench, "--cold-url", url],
                           capture_output=True, text=True, check=False)
     if done.returncode:
         raise SystemExit(f"cold request of {url} failed:\n{done.stderr}")
@@ -122,7 +122,7 @@ def main(args=None):
     options = parser.parse_args(args)
 
     if options.cold_url:
-        return _cold_child(options.cold_url)
+        return cold_child(options.cold_url)
     _setup_django()
     from django.db import connection
     from django.test import Client
@@ -163,7 +163,7 @@ def main(args=None):
     }
     results = {}
     for name, url in pages.items():
-        fresh = [_cold_ms(url) for _ in range(max(1, options.cold))]
+        fresh = [cold_ms(url) for _ in range(max(1, options.cold))]
         warmed = statistics.median(w for w, _ in fresh)
         cold = statistics.median(first for _, first in fresh)
         response = client.get(url)

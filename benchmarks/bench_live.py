@@ -19,12 +19,10 @@ first). Both pages read the batches' counters, one row per batch, never the code
 
 import argparse
 import statistics
-import subprocess
-import sys
 import time
 
 from benchmarks.bench_codes import _open_round
-from benchmarks.bench_dashboards import _median_ms, _setup_django
+from benchmarks.bench_dashboards import _median_ms, _setup_django, cold_child, cold_ms
 
 BATCH = 5000
 
@@ -71,34 +69,6 @@ def _staff():
     return user
 
 
-def _cold_child(url):
-    _setup_django()
-    from django.test import Client
-
-    from credibility.warmup import warm_up
-
-    start = time.perf_counter()
-    warm_up()
-    warmed = (time.perf_counter() - start) * 1000
-    client = Client()
-    client.force_login(_staff())
-    start = time.perf_counter()
-    response = client.get(url)
-    elapsed = (time.perf_counter() - start) * 1000
-    assert response.status_code == 200, (url, response.status_code)
-    print(f"{warmed:.1f} {elapsed:.1f}")
-    return 0
-
-
-def _cold_ms(url):
-    done = subprocess.run([sys.executable, "-m", "benchmarks", "live", "--cold-url", url],
-                          capture_output=True, text=True, check=False)
-    if done.returncode:
-        raise SystemExit(f"cold request of {url} failed:\n{done.stderr}")
-    warmed, first = done.stdout.strip().splitlines()[-1].split()
-    return float(warmed), float(first)
-
-
 def main(args=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks live", description=__doc__.split("\n")[0])
     parser.add_argument("--codes", type=int, default=1_000_000)
@@ -109,7 +79,7 @@ def main(args=None):
     parser.add_argument("--cold-url", help=argparse.SUPPRESS)
     options = parser.parse_args(args)
     if options.cold_url:
-        return _cold_child(options.cold_url)
+        return cold_child(options.cold_url, _staff)
 
     _setup_django()
     from django.db import connection
@@ -140,7 +110,7 @@ def main(args=None):
     }
     results = {}
     for name, url in pages.items():
-        fresh = [_cold_ms(url) for _ in range(max(1, options.cold))]
+        fresh = [cold_ms(url, "live") for _ in range(max(1, options.cold))]
         cold = statistics.median(first for _, first in fresh)
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)

@@ -118,8 +118,21 @@ def _ints(nested):
     }
 
 
+class SealedRules:
+    """The rules a sealed round was rated by, from its `rules` (an unsaved Round carrying the
+    sealed policy fields) and `weights` (category id -> Fraction)."""
+
+    @property
+    def policy(self):
+        return self.rules.policy(self.weights if self.rules.use_weights else None)
+
+    @property
+    def scale(self):
+        return SCALES[self.rules.scale]
+
+
 @dataclass
-class Sealed:
+class Sealed(SealedRules):
     """A snapshot read back: the round's units, items and rules as they stood at the close."""
 
     snapshot: object  # ResultSnapshot
@@ -132,14 +145,6 @@ class Sealed:
     raw_counts: dict  # round unit id -> headline counts as stored (string keys)
     _counts: dict = field(default_factory=dict)
     _detail: dict = None
-
-    @property
-    def policy(self):
-        return self.rules.policy(self.weights if self.rules.use_weights else None)
-
-    @property
-    def scale(self):
-        return SCALES[self.rules.scale]
 
     def counts(self, round_unit_ids, item_ids):
         """{(round_unit_id, item_id): {category_id: {option: n}}} like the tally query gives."""
@@ -272,7 +277,7 @@ def figures(results):
 
 
 @dataclass
-class Figures:
+class Figures(SealedRules):
     """A round's stored figures read back for a scope: what `dashboards.city_trends` shows,
     with the rules as sealed (the attributes `selectors.round_rules` and the trends read)."""
 
@@ -282,14 +287,6 @@ class Figures:
     weights: dict  # category id -> Fraction
     items: dict  # ItemKind -> item id
     groups: list  # the stored group entries, in page order
-
-    @property
-    def policy(self):
-        return self.rules.policy(self.weights if self.rules.use_weights else None)
-
-    @property
-    def scale(self):
-        return SCALES[self.rules.scale]
 
     def scope(self, groups=None):
         """The group entries of `groups` (UnitGroups; None: all), in page order."""

@@ -263,15 +263,20 @@ def test_query_count_does_not_grow_with_units(data, django_assert_max_num_querie
         build(data["round"])
 
 
-def test_weighted_rounds_report_the_weighted_rates_and_the_weights(db):
+def weighted_round():
+    """A round of one unit weighting 群众 ×3 and 领导干部 ×1, with ballots from both."""
     from surveys.models import RespondentCategory
 
     crowd, cadres = RespondentCategory.objects.get(name="群众"), RespondentCategory.objects.get(name="领导干部")
-    unit = factories.unit()
-    r = factories.round_([unit], use_weights=True, categories=[(crowd, 3), (cadres, 1)])
+    r = factories.round_([factories.unit()], use_weights=True, categories=[(crowd, 3), (cadres, 1)])
     ru = r.round_units.get()
     factories.ballots(ru, [1] * 9 + [3], category_=crowd)
     factories.ballots(ru, [1] * 5 + [3] * 5, category_=cadres)
+    return r, crowd
+
+
+def test_weighted_rounds_report_the_weighted_rates_and_the_weights(db):
+    r, _crowd = weighted_round()
     wb = build(r)
     [expected] = round_results(r).units
     d = expected.dimensions[ItemKind.SELECTION]
@@ -294,14 +299,9 @@ def test_a_sealed_round_is_reported_by_its_sealed_rules_not_its_row_edited_since
     """Issue 15: the report read the scale, weighting and minimum from the round's row. A row
     edited after the seal (the seal notices it; the report must not follow it) now changes
     nothing in the file: every sheet uses the rules the results were sealed with."""
-    from surveys.models import RespondentCategory, Round, RoundCategory
+    from surveys.models import Round, RoundCategory
 
-    crowd, cadres = RespondentCategory.objects.get(name="群众"), RespondentCategory.objects.get(name="领导干部")
-    unit = factories.unit()
-    r = factories.round_([unit], use_weights=True, categories=[(crowd, 3), (cadres, 1)])
-    ru = r.round_units.get()
-    factories.ballots(ru, [1] * 9 + [3], category_=crowd)
-    factories.ballots(ru, [1] * 5 + [3] * 5, category_=cadres)
+    r, crowd = weighted_round()
     r = factories.close(r)
     [sealed] = round_results(r).units
     before = build(r)
