@@ -46,3 +46,20 @@ def test_only_the_projects_template_folders_are_ours():
     base = Path(settings.BASE_DIR).resolve()
     folders = [f for b in engines.all() for f in warmup._our_template_dirs(b)]
     assert folders and all(f.is_relative_to(base) for f in folders)
+
+
+def test_warm_up_builds_the_url_tables_of_every_namespace_in_every_language():
+    from django.urls import get_resolver
+    from django.utils import translation
+
+    resolver = get_resolver()
+    resolver._reverse_dict.clear()
+    for _prefix, namespace in resolver.namespace_dict.values():
+        namespace._reverse_dict.clear()
+    warmup.warm_up()
+    languages = {code for code, _name in settings.LANGUAGES}
+    assert languages <= set(resolver._reverse_dict)
+    namespaces = [ns for _prefix, ns in resolver.namespace_dict.values()]
+    assert namespaces and all(languages <= set(ns._reverse_dict) for ns in namespaces)
+    with translation.override("en"):
+        assert resolver.reverse_dict  # already there, nothing left to build
