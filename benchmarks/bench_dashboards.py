@@ -97,6 +97,43 @@ def cold_ms(url, bench="dashboards"):
     return float(warmed), float(first)
 
 
+def measure_pages(client, pages, *, bench, repeat, cold, note=None):
+    """{name: (warm ms, cold ms, queries)} of each page, printed as it goes: the median of
+    `repeat` requests through `client` (after two warm-ups), and the median first request of
+    `cold` fresh processes (`bench --cold-url`). `note(sql list)` may add to the printed line."""
+    from django.db import connection
+
+    results = {}
+    for name, url in pages.items():
+        fresh = [cold_ms(url, bench) for _ in range(max(1, cold))]
+        warmed = statistics.median(w for w, _ in fresh)
+        first = statistics.median(f for _, f in fresh)
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        queries = []
+        with connection.execute_wrapper(lambda execute, sql, params, many, context: queries.append(sql) or execute(sql, params, many, context)):
+            client.get(url)
+        median, low, high = _median_ms(lambda url=url: client.get(url), repeat)
+        results[name] = (median, first, queries)
+        print(f"{name:<28} warm {median:7.1f} ms (min {low:.1f}, max {high:.1f})  cold {first:7.1f} ms"
+              f" (after the worker's warm-up, {warmed:.0f} ms at start)"
+              f"  {len(queries)} queries  {len(response.content) // 1024} KiB{note(queries) if note else ''}", flush=True)
+    return results
+
+
+def report_targets(results, *, extra=None):
+    """Each page against the trivial page of the same run and the ≤ 100 ms target."""
+    trivial, trivial_cold, _ = results["trivial page (round list)"]
+    print()
+    for name, (warm, cold, _queries) in results.items():
+        if name.startswith("trivial"):
+            continue
+        verdict = "达标" if warm <= 100 and cold <= 100 else "未达标"
+        print(f"{name}: warm {warm:.0f} ms = {warm / trivial:.1f} × trivial page, cold {cold:.0f} ms = "
+              f"{cold / trivial_cold:.1f} × a fresh trivial page{extra(warm) if extra else ''}; "
+              f"target ≤ 100 ms: {verdict}")
+
+
 def _recount(round_):
     from django.db.models import Count
 
@@ -162,34 +199,12 @@ def main(args=None):
         "unit page": reverse("dashboards:unit", args=[round_.pk, unit.pk]),
         f"trends ({rounds_shown} rounds)": reverse("dashboards:trends"),
     }
-    results = {}
-    for name, url in pages.items():
-        fresh = [cold_ms(url) for _ in range(max(1, options.cold))]
-        warmed = statistics.median(w for w, _ in fresh)
-        cold = statistics.median(first for _, first in fresh)
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-        queries = []
-        with connection.execute_wrapper(lambda execute, sql, params, many, context: queries.append(sql) or execute(sql, params, many, context)):
-            client.get(url)
-        median, low, high = _median_ms(lambda url=url: client.get(url), options.repeat)
-        results[name] = (median, cold)
-        print(f"{name:<28} warm {median:7.1f} ms (min {low:.1f}, max {high:.1f})  cold {cold:7.1f} ms"
-              f" (after the worker's warm-up, {warmed:.0f} ms at start)"
-              f"  {len(queries)} queries  {len(response.content) // 1024} KiB", flush=True)
+    results = measure_pages(client, pages, bench="dashboards", repeat=options.repeat, cold=options.cold)
     median, low, high = _median_ms(lambda: _recount(round_), max(3, options.repeat // 5), warmup=1)
     recount = median
     print(f"{'recount from Answer rows':<28} {median:8.1f} ms  (min {low:.1f}, max {high:.1f})")
 
-    trivial, trivial_cold = results["trivial page (round list)"]
-    print()
-    for name, (warm, cold) in results.items():
-        if name.startswith("trivial"):
-            continue
-        verdict = "达标" if warm <= 100 and cold <= 100 else "未达标"
-        print(f"{name}: warm {warm:.0f} ms = {warm / trivial:.1f} × trivial page, cold {cold:.0f} ms = "
-              f"{cold / trivial_cold:.1f} × a fresh trivial page, {warm / recount:.3f} × recount alone; "
-              f"target ≤ 100 ms: {verdict}")
+    report_targets(results, extra=lambda warm: f", {warm / recount:.3f} × recount alone")
     if options.verify:
         start = time.perf_counter()
         differences = tallies_verify(round_=round_)

@@ -18,11 +18,10 @@ first). Both pages read the batches' counters, one row per batch, never the code
 """
 
 import argparse
-import statistics
 import time
 
 from benchmarks.bench_codes import _open_round
-from benchmarks.bench_dashboards import _median_ms, _setup_django, cold_child, cold_ms
+from benchmarks.bench_dashboards import _setup_django, cold_child, measure_pages, report_targets
 
 BATCH = 5000
 
@@ -108,26 +107,8 @@ def main(args=None):
         "fieldwork round table": reverse("fieldwork:round", args=[round_.pk]),
         "大屏 (live)": reverse("dashboards:live", args=[round_.pk]),
     }
-    results = {}
-    for name, url in pages.items():
-        fresh = [cold_ms(url, "live") for _ in range(max(1, options.cold))]
-        cold = statistics.median(first for _, first in fresh)
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-        queries = []
-        with connection.execute_wrapper(lambda execute, sql, params, many, context: queries.append(sql) or execute(sql, params, many, context)):
-            client.get(url)
-        median, low, high = _median_ms(lambda url=url: client.get(url), options.repeat)
-        results[name] = (median, cold)
-        touches_codes = any(AccessCode._meta.db_table in q for q in queries)
-        print(f"{name:<28} warm {median:7.1f} ms (min {low:.1f}, max {high:.1f})  cold {cold:7.1f} ms"
-              f"  {len(queries)} queries{'  READS CODE ROWS' if touches_codes else ''}", flush=True)
-    trivial, trivial_cold = results["trivial page (round list)"]
-    print()
-    for name, (warm, cold) in results.items():
-        if name.startswith("trivial"):
-            continue
-        verdict = "达标" if warm <= 100 and cold <= 100 else "未达标"
-        print(f"{name}: warm {warm:.0f} ms = {warm / trivial:.1f} × trivial page, cold {cold:.0f} ms = "
-              f"{cold / trivial_cold:.1f} × a fresh trivial page; target ≤ 100 ms: {verdict}")
+    table = AccessCode._meta.db_table
+    results = measure_pages(client, pages, bench="live", repeat=options.repeat, cold=options.cold,
+                            note=lambda queries: "  READS CODE ROWS" if any(table in q for q in queries) else "")
+    report_targets(results)
     return 0
