@@ -1,8 +1,6 @@
 """The round report, read back with openpyxl and compared with round_results' figures."""
 
-import io
 
-import openpyxl
 import pytest
 
 from surveys import scoring
@@ -13,6 +11,7 @@ from surveys.rounds.services import round_close
 from surveys.selectors import round_results
 from tests import factories
 from tests.sheets.printing import assert_prints_readably, print_scale
+from tests.sheets.reading import read_back, table
 
 pytestmark = pytest.mark.django_db
 
@@ -23,22 +22,7 @@ def data():
 
 
 def build(round_, **kw):
-    out = io.BytesIO()
-    build_round_report(round_, out, **kw)
-    out.seek(0)
-    return openpyxl.load_workbook(out)
-
-
-def table(ws):
-    """{header: column index} and the data rows (until the first empty row)."""
-    rows = list(ws.iter_rows(values_only=True))
-    headers = {h: i for i, h in enumerate(rows[0])}
-    data = []
-    for row in rows[1:]:
-        if all(v is None for v in row):
-            break
-        data.append(row)
-    return headers, data
+    return read_back(build_round_report, round_, **kw)
 
 
 def exactly(rate):

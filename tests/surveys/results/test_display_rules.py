@@ -8,13 +8,11 @@
 - every page states the rule it was rated by (the trends once per differing rule).
 """
 
-import io
 import re
 from datetime import timedelta
 from fractions import Fraction
 from html import unescape
 
-import openpyxl
 import pytest
 from django.urls import reverse
 
@@ -23,6 +21,7 @@ from surveys.models import HEADLINE_KINDS, Round, RoundStatus, RoundUnit, Tally
 from surveys.reports.feedback import build_unit_feedback, feedback_context
 from surveys.reports.round_report import build_round_report
 from tests import factories
+from tests.sheets.reading import read_back, table
 
 pytestmark = pytest.mark.django_db
 
@@ -55,22 +54,6 @@ def row_of(html, unit):
     return html.split(f'data-unit="{unit.pk}"')[1].split("</tr>")[0]
 
 
-def workbook(build, *args, **kw):
-    out = io.BytesIO()
-    build(*args, out, **kw)
-    out.seek(0)
-    return openpyxl.load_workbook(out)
-
-
-def table(ws):
-    rows = list(ws.iter_rows(values_only=True))
-    headers = {h: i for i, h in enumerate(rows[0])}
-    data = []
-    for row in rows[1:]:
-        if all(v is None for v in row):
-            break
-        data.append(row)
-    return headers, data
 
 
 BOUNDARY = {
@@ -125,7 +108,7 @@ def test_unit_page_shows_the_cut_rate_and_the_rank_of_its_level(client, boundary
 
 def test_excel_ranks_and_rates_agree_with_the_dashboards(boundary):
     r, units = boundary
-    wb = workbook(build_round_report, r)
+    wb = read_back(build_round_report, r)
     headers, rows = table(wb["汇总"])
     for row in rows:
         shown, level, rank = EXPECTED[row[headers["单位名称"]]]
@@ -134,7 +117,7 @@ def test_excel_ranks_and_rates_agree_with_the_dashboards(boundary):
         assert row[headers["选拔任用组内排名"]] == rank
         assert row[headers["综合组内排名"]] == rank  # both dimensions alike here
     ctx = feedback_context(r, unit=units["甲区"])
-    wb = workbook(build_unit_feedback, ctx, ctx.units[0])
+    wb = read_back(build_unit_feedback, ctx, ctx.units[0])
     headers, rows = table(wb["测评结果"])
     assert f"{rows[0][headers['满意+基本满意']]:.1%}" == "79.9%" and rows[0][headers["组内排名"]] == 2
     notes = {row[0]: row[1] for row in wb["说明"].iter_rows(min_row=3, values_only=True)}
@@ -156,7 +139,7 @@ def test_no_valid_answers_reads_no_data_everywhere(client):
     page = client.get(reverse("dashboards:unit", args=[r.pk, units["全不了解"].pk])).content.decode()
     result = page.split('data-table="result"')[1].split("</table>")[0]
     assert "data-positive>无数据</td>" in result and ">0.0%<" not in result
-    wb = workbook(build_round_report, r)
+    wb = read_back(build_round_report, r)
     headers, rows = table(wb["汇总"])
     row = next(row for row in rows if row[headers["单位名称"]] == "全不了解")
     assert row[headers["选拔任用满意+基本满意"]] is None and row[headers["选拔任用等次"]] == "无数据"
@@ -179,7 +162,7 @@ def test_five_level_scale_shows_its_score_and_no_unknown_column(client):
     result_html = page.split('data-table="result"')[1].split("</table>")[0]
     assert "data-score>67.9</td>" in result_html and "不了解" not in result_html
     ctx = feedback_context(r)
-    wb = workbook(build_unit_feedback, ctx, ctx.units[0])
+    wb = read_back(build_unit_feedback, ctx, ctx.units[0])
     headers, rows = table(wb["测评结果"])
     assert rows[0][headers["百分制得分"]] == 67.9 and "不了解" not in " ".join(headers)
 
@@ -241,7 +224,7 @@ def test_weighted_rounds_show_weights_effective_sample_and_a_note(client):
     assert "样本不足" in row  # the flag follows the effective sample
     page = client.get(reverse("dashboards:unit", args=[r.pk, unit.pk])).content.decode()
     assert 'data-note="weights"' in page and "不能直接相除" in page and "群众 ×9" in page
-    wb = workbook(build_round_report, r)
+    wb = read_back(build_round_report, r)
     headers, rows = table(wb["干部选拔任用工作满意度"])
     assert rows[0][headers["有效样本量"]] == 2.4 and rows[0][headers["样本不足"]] == "是"
     notes = [row[0] for row in wb["干部选拔任用工作满意度"].iter_rows(values_only=True) if row[0]]
