@@ -1,12 +1,15 @@
 """Reads that span models. Every rate, level and rank comes from `scoring`; nothing here
 re-implements the rule. Query counts do not grow with the number of units or ballots."""
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db import connection
+from django.db.models import Count, JSONField, Q, Sum
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from credibility.text import clauses, series
@@ -171,20 +174,45 @@ def rounds_figures(rounds):
     }
 
 
-def results_source(round_, *, snapshot=_UNREAD, groups=None):
+def results_source(round_, *, snapshot=_UNREAD, groups=None, units=None, data=None):
     """Where a round's results come from: the sealed snapshot of a closed or published round,
     else (an open round, or one closed but not sealed) the tallies.
 
     Pass `snapshot` (or None) when it was looked up already, for several rounds in one
     query; its `detail` is read only if sub-indicators are asked for. `groups` may leave out
-    other groups' units (the caller filters by group anyway).
+    other groups' units and `units` (unit ids) other units (the caller filters them anyway);
+    `data`, the snapshot's results already cut to them by the database (`_snapshots_in_scope`).
     """
     if round_.status in (RoundStatus.CLOSED, RoundStatus.PUBLISHED):
         if snapshot is _UNREAD:
             snapshot = ResultSnapshot.objects.filter(round=round_).defer("detail", "parts").first()
         if snapshot is not None:
-            return snapshots.read(snapshot, round_, groups=groups)
+            return snapshots.from_results(
+                snapshot.results if data is None else data, round_, snapshot=snapshot, groups=groups, units=units,
+            )
     return _Live(round_)
+
+
+# The sealed results of a round with only some of its units, cut by PostgreSQL: a unit's
+# trend reads one unit of each earlier round instead of decoding all of them (`$ids[*]`
+# matches any of the ids).
+_IN_SCOPE_SQL = (
+    "jsonb_set(results, '{units}', jsonb_path_query_array(results -> 'units',"
+    " '$[*] ? (@.%s == $ids[*])', jsonb_build_object('ids', %%s::jsonb)))"
+)
+
+
+def _snapshots_in_scope(round_ids, *, groups=None, units=None):
+    """The ResultSnapshots of `round_ids` (without detail). Given `units` (unit ids) or else
+    `groups`, on PostgreSQL each carries `in_scope`, its results holding only those units,
+    instead of `results`."""
+    query = ResultSnapshot.objects.filter(round__in=round_ids).defer("detail", "parts")
+    if (groups is None and units is None) or connection.vendor != "postgresql":
+        return query
+    path, ids = ("unit", units) if units is not None else ("group.id", {g.pk for g in groups})
+    return query.defer("results").annotate(
+        in_scope=RawSQL(_IN_SCOPE_SQL % path, [json.dumps(sorted(ids))], output_field=JSONField())
+    )
 
 
 def _rank(results, key):
@@ -214,33 +242,42 @@ def round_results(round_, *, groups=None):
     return _rate_round(source, conclusions, groups)
 
 
-def rounds_results(rounds, *, groups=None, ranked=True):
+def rounds_results(rounds, *, groups=None, units=None, ranked=True):
     """{round id: RoundResults} of several rounds in a constant number of queries (the
     snapshots in one, the investigations in one); rounds without a snapshot add their own.
 
-    `ranked=False` leaves `ranks` empty, for callers that show no rank (the city trends)."""
+    `ranked=False` leaves `ranks` empty, for callers that show no rank (the city trends).
+    `units` (unit ids) rates only those units, unranked: a rank needs the whole group."""
     rounds = list(rounds)
+    if units is not None:
+        units, ranked = set(units), False
     sealed = {
-        s.round_id: s
-        for s in ResultSnapshot.objects.filter(round__in=[r.pk for r in rounds]).defer("detail", "parts")
+        s.round_id: s for s in _snapshots_in_scope([r.pk for r in rounds], groups=groups, units=units)
     } if rounds else {}
-    sources = [results_source(r, snapshot=sealed.get(r.pk), groups=groups) for r in rounds]
+    sources = [
+        results_source(
+            r, snapshot=sealed.get(r.pk), groups=groups, units=units, data=getattr(sealed.get(r.pk), "in_scope", None),
+        )
+        for r in rounds
+    ]
     ids = [ru.pk for source in sources for ru in source.round_units]
     conclusions = {
         (ru, item): conclusion
         for ru, item, conclusion in Investigation.objects.filter(round_unit__round__in=[r.pk for r in rounds])
         .values_list("round_unit_id", "item_id", "conclusion")
     } if ids else {}
-    return {source.round.pk: _rate_round(source, conclusions, groups, ranked=ranked) for source in sources}
+    return {source.round.pk: _rate_round(source, conclusions, groups, units=units, ranked=ranked) for source in sources}
 
 
-def _rate_round(source, conclusions, groups, *, ranked=True):
+def _rate_round(source, conclusions, groups, *, units=None, ranked=True):
     round_ = source.round
     items = {item.kind: item for item in source.items if item.kind in HEADLINE_KINDS}
     round_units = source.round_units
     if groups is not None:
         allowed = {g.pk for g in groups}
         round_units = [ru for ru in round_units if ru.unit.group_id in allowed]
+    if units is not None:
+        round_units = [ru for ru in round_units if ru.unit_id in units]
     ids = [ru.pk for ru in round_units]
     counts = source.counts(ids, [i.pk for i in items.values()])
     policy = source.policy

@@ -169,22 +169,22 @@ class Sealed(SealedRules):
         return self._detail
 
 
-def read(snapshot, round_, *, groups=None):
+def read(snapshot, round_, *, groups=None, units=None):
     """`Sealed` from a ResultSnapshot (its `detail` is read only when asked for).
 
     `groups` (UnitGroups, matched by id with the groups as at close) keeps only their units:
-    a leader's scope, or one unit's group for its trend.
+    a leader's scope; `units` (unit ids) only those units: one unit's trend.
     """
-    return from_results(snapshot.results, round_, snapshot=snapshot, groups=groups)
+    return from_results(snapshot.results, round_, snapshot=snapshot, groups=groups, units=units)
 
 
-def from_results(data, round_, *, snapshot=None, groups=None):
+def from_results(data, round_, *, snapshot=None, groups=None, units=None):
     """`Sealed` from the `results` JSON itself (see `read`)."""
     allowed = None if groups is None else {g.pk for g in groups}
     made, round_units, counts = {}, [], {}
     for u in data["units"]:
         g = u["group"]
-        if allowed is not None and g["id"] not in allowed:
+        if (allowed is not None and g["id"] not in allowed) or (units is not None and u["unit"] not in units):
             continue
         group = made.get(g["id"]) or UnitGroup(pk=g["id"], name=g["name"], kind=g["kind"], order=g["order"])
         made[g["id"]] = group

@@ -541,12 +541,13 @@ def unit_page(round_, unit, *, trend_rounds, q=""):
 def unit_trend(unit, rounds, *, current=None):
     """[TrendPoint] of one unit over `rounds` that surveyed it, oldest first.
 
-    Each round is rated whole-group (ranks are those of the day), all rounds in a constant
-    number of queries (`selectors.rounds_results`).
+    Only the unit itself is read and rated in each round (the trend shows its rates and
+    final class, no rank), all rounds in a constant number of queries
+    (`selectors.rounds_results`).
     """
     rounds = list(rounds.filter(round_units__unit=unit).distinct().order_by("opens_at", "id"))
     others = [r for r in rounds if not (current and r.pk == current[0].pk)]
-    rated = rounds_results(others, groups=[unit.group])
+    rated = rounds_results(others, units=[unit.pk])
     points = []
     for r in rounds:
         if current and r.pk == current[0].pk:

@@ -159,3 +159,46 @@ def test_the_migration_fills_the_figures_of_rounds_sealed_before():
     for snapshot in ResultSnapshot.objects.all():
         assert snapshot.figures == stored[snapshot.pk]
         assert snapshots.sha(snapshot.figures) == snapshots.sha(snapshots.figures(snapshot.results))
+
+
+def test_a_units_trend_reads_that_unit_alone_and_rates_it_as_the_whole_round_does():
+    """Issue 15: a unit's trend no longer reads and rates every unit of every earlier round.
+    Each point equals that unit's entry when the whole round is rated (rates, levels, final
+    class, with investigations), for every kind of round; on PostgreSQL the database cuts the
+    sealed results down to the unit, and the cost in queries does not grow with the rounds."""
+    from surveys import selectors
+    from surveys.models import Investigation, ResultSnapshot
+    from surveys.scoring import Conclusion
+
+    north, south = _trend_rounds()
+    published = list(Round.objects.published().order_by("opens_at"))
+    weighted = published[-1]
+    below = next(r for r in selectors.round_results(weighted).units
+                 if any(d.level.value == "below" for d in r.dimensions.values()))
+    kind = next(k for k, d in below.dimensions.items() if d.level.value == "below")
+    Investigation.objects.create(round_unit=below.round_unit, item=weighted.items.get(kind=kind),
+                                 conclusion=Conclusion.NOT_SERIOUS, findings="核实", decided_by=factories.staff())
+    whole = selectors.rounds_results(published)
+    units = {ru.unit for r in published for ru in r.round_units.select_related("unit__group")}
+    for unit in units:
+        with CaptureQueriesContext(connection) as queries:
+            trend = dashboards.unit_trend(unit, Round.objects.published())
+        assert len(queries) <= 3  # the rounds, their snapshots, the investigations
+        assert [p.round.pk for p in trend] == [r.pk for r in published]
+        for point in trend:
+            entry = next(x for x in whole[point.round.pk].units if x.unit.pk == unit.pk)
+            assert point.result.dimensions == entry.dimensions
+            assert (point.result.level, point.result.final) == (entry.level, entry.final)
+            assert point.result.unit.name == unit.name and point.result.ranks == {}
+    investigated = {p.round.pk: p.result for p in dashboards.unit_trend(below.unit, Round.objects.published())}
+    assert investigated[weighted.pk].conclusions[kind] == Conclusion.NOT_SERIOUS
+
+    if connection.vendor == "postgresql":
+        unit = next(iter(units))
+        cut = {s.round_id: s.in_scope for s in selectors._snapshots_in_scope([r.pk for r in published], units=[unit.pk])}
+        full = {s.round_id: s.results for s in ResultSnapshot.objects.all()}
+        for round_id, data in cut.items():
+            assert [u["unit"] for u in data["units"]] == [unit.pk]
+            assert {**data, "units": full[round_id]["units"]} == full[round_id]
+        grouped = selectors._snapshots_in_scope([r.pk for r in published], groups=[south])
+        assert all({u["group"]["id"] for u in s.in_scope["units"]} == {south.pk} for s in grouped)
