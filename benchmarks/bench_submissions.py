@@ -13,6 +13,11 @@ medians of several runs:
   arrive over 20 s, open the questionnaire, answer for 5 to 15 s and submit; p50 and p99 of
   the POST, and errors.
 
+Each throughput run also reports the CPU milliseconds per request of the web workers, the
+PostgreSQL server and the load client (from /proc, when the server runs on this machine): on a
+machine that serves all three, a throughput ratio is the inverse ratio of those sums, so the
+table says where a submission costs more than the floor.
+
 Afterwards every pending ballot is mixed and the run is checked: codes consumed = ballots
 counted = ballots stored, tallies = a recount.
 
@@ -207,6 +212,76 @@ def _percentile(values, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+# --- where the CPU goes: the web workers, PostgreSQL, this client (Linux /proc) -------------------
+
+
+def _cpu_seconds(pid):
+    """User + system CPU seconds of one process so far, or 0 when it has gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _pids(match):
+    found = []
+    for name in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if name.isdigit():
+            try:
+                if match(int(name)):
+                    found.append(int(name))
+            except OSError:
+                continue
+    return found
+
+
+def _postgres_pids():
+    """Every process of the local PostgreSQL server (its owner's), or [] when it runs elsewhere."""
+    import pwd
+
+    try:
+        uid = pwd.getpwnam("postgres").pw_uid
+    except KeyError:
+        return []
+    return _pids(lambda pid: os.stat(f"/proc/{pid}").st_uid == uid)
+
+
+def _children(parent):
+    def child(pid):
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1]) == parent
+    return _pids(child)
+
+
+class CpuMeter:
+    """CPU milliseconds per request spent by the web workers, PostgreSQL and this client over a
+    run: the same machine serves all three, so a ratio of throughputs is a ratio of these sums."""
+
+    def __init__(self, server_pid):
+        self.server_pid = server_pid
+
+    def _now(self):
+        import resource
+
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return {
+            "web": sum(_cpu_seconds(p) for p in _children(self.server_pid)),
+            "postgres": sum(_cpu_seconds(p) for p in _postgres_pids()),
+            "client": usage.ru_utime + usage.ru_stime,
+        }
+
+    def run(self, fn, requests, settle=1.0):
+        """fn()'s result and {part: CPU ms per request}; waits `settle` seconds for work the
+        requests left behind (mixes in the background) to be counted with them."""
+        before = self._now()
+        result = fn()
+        time.sleep(settle)
+        after = self._now()
+        return result, {part: (after[part] - before[part]) * 1000 / requests for part in after}
+
+
 # --- set-up, the server, the report ------------------------------------------------------------
 
 
@@ -358,6 +433,7 @@ def main(args=None):
     port = _free_port()
     process, server = _start_server(port, options.workers)
     floors, products, statuses = [], [], []
+    cpu = {"floor": [], "product": []}
     try:
         # Warm every worker: imports, and the questionnaire pages respondents open before
         # they post (each worker then knows the units and their frozen questionnaires).
@@ -366,17 +442,20 @@ def main(args=None):
         for unit, codes_ in unit_codes.items():
             for code in codes_[-options.workers * 3:]:
                 warm.request("GET", "/s/?code=" + urllib.parse.quote(code))
+        meter = CpuMeter(process.pid)
         for run in range(options.runs):
             floor_jobs = [("/bench-floor/", {"code": f"F{run}-{n}", **fields()}) for n in range(options.ballots)]
-            seconds, got = _run_posts(port, options.clients, floor_jobs)
+            (seconds, got), used = meter.run(lambda: _run_posts(port, options.clients, floor_jobs), options.ballots)
             floors.append(options.ballots / seconds)
+            cpu["floor"].append(used)
             statuses += got
             product_jobs = [
                 ("/s/", {"code": code, "unit": str(unit), **fields()})
                 for unit, code in (pool.pop() for _ in range(options.ballots))
             ]
-            seconds, got = _run_posts(port, options.clients, product_jobs)
+            (seconds, got), used = meter.run(lambda: _run_posts(port, options.clients, product_jobs), options.ballots)
             products.append(options.ballots / seconds)
+            cpu["product"].append(used)
             statuses += got
             print(f"  第 {run + 1} 轮：floor {floors[-1]:.0f} /s，product {products[-1]:.0f} /s")
 
@@ -415,6 +494,12 @@ def main(args=None):
     print(f"| throughput, {options.clients} clients × {options.ballots} POSTs | {product_median:.0f} /s "
           f"| {floor_median:.0f} /s | {ratio:.2f}× (runs {', '.join(f'{p / f:.2f}' for p, f in zip(products, floors))}) "
           f"| ≥ 0.8× {'met' if ratio >= 0.8 else 'not met'} |")
+    for part, label in (("web", "web workers (gunicorn)"), ("postgres", "PostgreSQL (every process)"),
+                        ("client", "the load client")):
+        product_ms = statistics.median(run[part] for run in cpu["product"])
+        floor_ms = statistics.median(run[part] for run in cpu["floor"])
+        print(f"| CPU per request: {label} | {product_ms:.2f} ms | {floor_ms:.2f} ms "
+              f"| {product_ms / floor_ms if floor_ms else float('nan'):.2f}× | — |")
     print(f"| one submission (GET form + POST), 1 client | {statistics.median(single['product']):.1f} ms "
           f"| {statistics.median(single['floor']):.1f} ms | — | — |")
     print(f"| hall of {len(hall_codes)} in one unit (arriving over {options.hall_window:.0f} s,"
