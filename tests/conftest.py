@@ -40,6 +40,13 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
         if reporter:
             reporter.write_line(f"CI: {skipped} test(s) skipped; failing the run.", red=True)
+    # A connection left open by a test (a thread's, an async context's) keeps the test database
+    # from being dropped; pytest-django only warns.
+    leaks = [w for w in (reporter.stats.get("warnings", []) if reporter else [])
+             if "teardown test databases" in str(getattr(w, "message", ""))]
+    if leaks and session.exitstatus == 0:
+        session.exitstatus = 1
+        reporter.write_line("CI: a test left a database connection open; failing the run.", red=True)
 
 
 @pytest.fixture(autouse=True)
@@ -64,6 +71,19 @@ def _reference_data(request):
     if transactional:
         request.getfixturevalue("transactional_db")
         factories.reference_data()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """A browser test's body runs while Playwright's event loop runs in this thread, so Django
+    hands it a connection of its own (per async context), which neither the test's teardown
+    nor pytest-django closes: on PostgreSQL the last one outlived the test database, and
+    dropping that database failed ("being accessed by other users"). Close it after the body."""
+    yield
+    if "browser" in item.fixturenames:
+        from django.db import connections
+
+        connections.close_all()
 
 
 @pytest.fixture
