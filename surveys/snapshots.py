@@ -169,17 +169,12 @@ class Sealed(SealedRules):
         return self._detail
 
 
-def read(snapshot, round_, *, groups=None, units=None):
-    """`Sealed` from a ResultSnapshot (its `detail` is read only when asked for).
+def from_results(data, round_, *, snapshot=None, groups=None, units=None):
+    """`Sealed` from a snapshot's `results` JSON (its `detail` is read only when asked for).
 
     `groups` (UnitGroups, matched by id with the groups as at close) keeps only their units:
     a leader's scope; `units` (unit ids) only those units: one unit's trend.
     """
-    return from_results(snapshot.results, round_, snapshot=snapshot, groups=groups, units=units)
-
-
-def from_results(data, round_, *, snapshot=None, groups=None, units=None):
-    """`Sealed` from the `results` JSON itself (see `read`)."""
     allowed = None if groups is None else {g.pk for g in groups}
     made, round_units, counts = {}, [], {}
     for u in data["units"]:
