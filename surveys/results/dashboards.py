@@ -504,13 +504,8 @@ def unit_page(round_, unit, *, trend_rounds, q=""):
         for kind in HEADLINE_KINDS
         if kind in results.items
     ]
-    opinions = Ballot.objects.filter(round_unit=ru).exclude(opinion="")
-    if q:
-        opinions = opinions.filter(opinion__icontains=q)
-    # Newest last by day only: ballots keep no finer time, and ordering by id would tell the
-    # sequence of answers. Within a day, by text.
     # One row past the limit tells whether there are more, without counting them all.
-    newest = list(opinions.order_by("-cast_on", "-opinion").values_list("cast_on", "opinion")[: OPINION_LIMIT + 1])
+    newest = list(newest_opinions(ru, q)[: OPINION_LIMIT + 1])
     more = len(newest) > OPINION_LIMIT
     newest = newest[:OPINION_LIMIT]
     investigations = list(Investigation.objects.filter(round_unit=ru).select_related("item").order_by("item__order"))
@@ -536,6 +531,19 @@ def unit_page(round_, unit, *, trend_rounds, q=""):
         ],
         source=results.source,
     )
+
+
+def newest_opinions(round_unit, q=""):
+    """(day, text) of a unit's opinions, newest first, those holding `q` when given.
+
+    By day only: ballots keep no finer time, and ordering by id would tell the sequence of
+    answers. Within a day, by text. Read through the partial index `ballot_unit_opinions`
+    (a limit then stops after the newest days, whatever the number of ballots).
+    """
+    opinions = Ballot.objects.filter(round_unit=round_unit).exclude(opinion="")
+    if q:
+        opinions = opinions.filter(opinion__icontains=q)
+    return opinions.order_by("-cast_on", "-opinion").values_list("cast_on", "opinion")
 
 
 def unit_trend(unit, rounds, *, current=None):

@@ -209,3 +209,30 @@ def test_live_pages_keep_groups_together_and_repeat_a_continued_heading():
     pages = dashboards.live_pages([group("甲", 2), group("丁", 2)], rows=4, columns=2)
     assert [[line.group.group.name for line in column] for column in pages[0]] == [["甲"] * 3, ["丁"] * 3]
     assert dashboards.live_pages([], rows=4, columns=2) == [[]]
+
+
+@pytest.mark.postgres
+def test_the_newest_opinions_are_read_from_the_opinions_index_not_every_ballot():
+    """Issue 15: at a million ballots the unit page sorted all of a unit's ballots (8,000 here)
+    for its 50 newest opinions (31 ms warm, 66 ms cold). The partial index on opinions, newest
+    day first, serves the query; ballots without an opinion are not in it."""
+    from django.db import connection
+
+    from surveys.models import Ballot
+
+    data = factories.city()
+    ru = data["round"].round_units.first()
+    factories.ballots(ru, [1, 2, 3])
+    with connection.cursor() as cursor:  # the plan a large table gets
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+    for q in ("", "监督"):
+        plan = dashboards.newest_opinions(ru, q)[:51].explain()
+        assert "ballot_unit_opinions" in plan, plan
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ballot_unit_opinions'"
+        )
+        definition = cursor.fetchone()[0]
+    assert "WHERE" in definition and "opinion" in definition.split("WHERE")[1]
+    assert Ballot._meta.get_field("opinion").max_length == 1000  # why the text is not in the key
