@@ -192,6 +192,13 @@ def line_chart(labels, series, *, title, goals=(), y_min=0.0, y_max=1.0, percent
         if float(y_min) <= float(goal) <= float(y_max):
             body.append(f'<line x1="{left}" y1="{_f(y(goal))}" x2="{left + plot_w}" y2="{_f(y(goal))}" class="goal"/>')
             body.append(_text(left + plot_w + 6, y(goal) + 4, label, css="goal-label", size=11))
+    # At each round the higher point labels itself above and the others below, so two lines
+    # that cross never write their labels into each other (a tie: the first series above).
+    highest = {}
+    for i in range(n):
+        present = [(values[i], -s) for s, (_, _, values, _) in enumerate(series) if i < len(values) and values[i] is not None]
+        if present:
+            highest[i] = -max(present)[1]
     for s_index, (name, css, values, intervals) in enumerate(series):
         if intervals:
             spans = [(i, iv) for i, iv in enumerate(intervals) if iv]
@@ -208,8 +215,7 @@ def line_chart(labels, series, *, title, goals=(), y_min=0.0, y_max=1.0, percent
                 f'<circle cx="{_f(x(i))}" cy="{_f(y(v))}" r="4" class="dot {css}">'
                 f"<title>{escape(name)} {escape(labels[i])}{colon()}{fmt(v)}</title></circle>"
             )
-            # The first series labels its points above, the second below, so they rarely collide.
-            offset = -9 if s_index % 2 == 0 or y(v) + 17 > top + plot_h else 17
+            offset = -9 if highest[i] == s_index or y(v) + 17 > top + plot_h else 17
             body.append(_text(x(i) + 8, y(v) + offset, fmt(v), anchor="start", size=11, css=f"value {css}"))
         lx = left + (s_index % per_row) * plot_w / 2
         ly = top + plot_h + 40 + (s_index // per_row) * 22

@@ -92,3 +92,23 @@ def test_long_english_legends_and_goal_labels_get_room():
     ))
     ys = {t.text: float(t.get("y")) for t in short.iter(f"{NS}text")}
     assert ys["选拔任用"] == ys["纠正"]  # short Chinese names still share a row
+
+
+def test_crossing_lines_label_the_higher_point_above_and_the_lower_below():
+    """The unit page's trend drew 79.4% and 86.3% into each other: the first series always
+    labelled above and the second below, also where the second ran higher."""
+    root = parse(charts.line_chart(
+        ["2023", "2024", "2025"],
+        [("选拔任用", "series-selection", [Fraction(837, 1000), Fraction(794, 1000), Fraction(954, 1000)], None),
+         ("整治", "series-conduct", [Fraction(837, 1000), Fraction(863, 1000), Fraction(875, 1000)], None)],
+        title="走势", y_min=0.5,
+    ))
+    dots = {c.find(f"{NS}title").text.split("：")[0]: float(c.get("cy")) for c in root.iter(f"{NS}circle")}
+    labels = {}
+    for t in root.iter(f"{NS}text"):
+        if "value" in (t.get("class") or ""):
+            series = "选拔任用" if "series-selection" in t.get("class") else "整治"
+            labels.setdefault(series, []).append(float(t.get("y")))
+    above = {name: [y < dots[f"{name} {year}"] for y, year in zip(ys, ["2023", "2024", "2025"])] for name, ys in labels.items()}
+    assert above["选拔任用"] == [True, False, True]  # tie at 2023: the first series above
+    assert above["整治"] == [False, True, False]
