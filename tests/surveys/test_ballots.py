@@ -243,3 +243,16 @@ def test_an_opinion_postgresql_could_not_store_is_refused_at_once(city, ru):
     with pytest.raises(ValidationError, match="无法保存"):
         paper(ru, opinion="意见\x00")
     assert not PendingBallot.objects.exists()
+
+
+def test_a_mix_stores_every_opinion_and_answer_exactly_as_written(city, ru):
+    """The mix writes a batch from arrays on PostgreSQL (`_ballots_store`): text that array
+    literals must quote (braces, commas, quotes, backslashes, NULL, new lines, long Chinese)
+    comes back unchanged, and each answer stays with its own ballot."""
+    opinions = ['{"a",b}', "逗号, 引号' 与 \"双引号\"", "back\\slash\\", "NULL", "第一行\n第二行", "长" * 1000, ""]
+    for n, text in enumerate(opinions):
+        paper(ru, option=1 + n % 4, opinion=text)
+    assert ballots_mix(round_unit=ru, minimum=1) == len(opinions)
+    stored = {b.opinion: sorted(b.answers.values_list("option", flat=True)) for b in Ballot.objects.filter(round_unit=ru)}
+    assert stored == {text: [1 + n % 4] * 2 for n, text in enumerate(opinions)}
+    assert tallies_verify(round_=city["round"]) == {}
