@@ -424,6 +424,8 @@ def _mix_when_committed(round_unit_id, due):
     the commit, in the request.
     """
     wanted = due >= MIX_BATCH
+    if not wanted and time.monotonic() - _last_sweep[0] < MIX_MAX_WAIT:
+        return  # nothing would run after the commit: most submissions register nothing
     conn = transaction.get_connection()
     for _, func, _ in conn.run_on_commit:
         if getattr(func, "mix_key", None) == (round_unit_id, wanted):

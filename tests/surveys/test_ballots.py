@@ -256,3 +256,34 @@ def test_a_mix_stores_every_opinion_and_answer_exactly_as_written(city, ru):
     stored = {b.opinion: sorted(b.answers.values_list("option", flat=True)) for b in Ballot.objects.filter(round_unit=ru)}
     assert stored == {text: [1 + n % 4] * 2 for n, text in enumerate(opinions)}
     assert tallies_verify(round_=city["round"]) == {}
+
+
+def test_a_quiet_unit_is_mixed_by_the_first_submission_after_the_timer_is_due(city, monkeypatch, django_capture_on_commit_callbacks):
+    """The timer without a scheduler: below a full batch and before MIX_MAX_WAIT has passed a
+    submission leaves no commit hook at all (issue 15: 45 µs of every submission); once it has
+    passed, the next submission, of any unit, sweeps the units with MIX_MIN pending."""
+    import time
+
+    from django.core.cache import cache
+
+    r = city["round"]
+    quiet, busy = list(r.round_units.order_by("pk")[:2])
+    monkeypatch.setattr(ballots, "_last_sweep", [time.monotonic()])  # swept a moment ago
+    cache.delete("surveys:ballots-mix-sweep")
+
+    def cast(ru):
+        code, = factories.access_codes(ru, 1)
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            ballot_cast_online(code=code, category=factories.category(), answers=factories.online_answers(r))
+        return callbacks
+
+    for _ in range(ballots.MIX_MIN):
+        assert cast(quiet) == []
+    assert PendingBallot.objects.filter(round_unit=quiet).count() == ballots.MIX_MIN
+
+    ballots._last_sweep[0] -= ballots.MIX_MAX_WAIT + 1  # the timer is due
+    assert len(cast(busy)) == 1
+    assert not PendingBallot.objects.filter(round_unit=quiet).exists()
+    assert Ballot.objects.filter(round_unit=quiet).count() == ballots.MIX_MIN
+    assert PendingBallot.objects.filter(round_unit=busy).count() == 1  # fewer than MIX_MIN: waits
+    assert cast(busy) == []  # and the timer starts again
